@@ -1,0 +1,86 @@
+# Thoughts Backend in C.
+#
+#   make            build build/thoughts-backend (installs Debian packages
+#                   first when any is missing)
+#   make run        build and start the server on :8000 with SQLite
+#   make test       build, then run the unit and API tests
+#   make SANITIZE=address,undefined test
+#                   the same in build-sanitize/ with ASan and UBSan
+#   make WERROR=1   treat warnings as errors (CI does)
+#   make format-check   compare the C sources with .clang-format
+
+CC      ?= cc
+SANITIZE ?=
+WERROR  ?=
+
+ifeq ($(SANITIZE),)
+BUILD   := build
+else
+BUILD   := build-sanitize
+endif
+
+PKGS    := libmicrohttpd jansson openssl sqlite3 libutf8proc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wpointer-arith \
+           -Wstrict-prototypes -Wmissing-prototypes -Isrc \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+ifneq ($(WERROR),)
+CFLAGS  += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+SRC     := $(wildcard src/*/*.c)
+OBJ     := $(SRC:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/*/*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+
+BIN     := $(BUILD)/thoughts-backend
+
+.PHONY: all deps run test unit api format format-check clean
+
+all: deps $(BIN)
+
+deps:
+	@./scripts/install-deps
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libthoughts.a: $(OBJ)
+	$(AR) rcs $@ $^
+
+$(BIN): src/main.c $(BUILD)/libthoughts.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libthoughts.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $^ $(LDLIBS) -lcmocka
+
+run: all
+	$(BIN) serve
+
+unit: deps $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+api: deps $(BIN)
+	THOUGHTS_BIN=$(abspath $(BIN)) /usr/bin/python3 -m pytest -q tests/api
+
+test: unit api
+
+format:
+	clang-format -i src/*.c src/*/*.c src/*/*.h tests/unit/*/*.c
+
+format-check:
+	clang-format --dry-run --Werror src/*.c src/*/*.c src/*/*.h \
+	    tests/unit/*/*.c
+
+clean:
+	rm -rf build build-sanitize
+
+-include $(OBJ:.o=.d)

@@ -1,0 +1,581 @@
+/*
+ * http/server: request life cycle on top of libmicrohttpd.
+ *
+ * libmicrohttpd calls on_request() several times per request: once when
+ * the headers are in, once per piece of body, and once more when the body
+ * is complete.  We answer only on that last call; answering earlier makes
+ * it close the connection.  Per-connection state (the raw URI, which is
+ * the only place the undecoded query string survives) lives in the
+ * socket context; per-request state lives in struct http_request.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+
+#define MAX_HEADERS 8
+/* Past the body limit we read and drop this much more, then hang up. */
+#define DISCARD_FACTOR 4
+
+struct connection_state {
+    char *raw_uri;
+    struct timespec started;
+};
+
+struct stream;
+
+struct http_request {
+    struct MHD_Connection *conn;
+    char *method;
+    char *path;
+    char *raw_uri;
+    struct timespec started;
+    struct buf body;
+    uint64_t body_seen; /* including bytes dropped past the limit */
+    bool too_large;
+    bool responded;
+    bool queue_failed;
+    unsigned status;
+    uint64_t bytes;
+    struct stream *stream;
+    int n_headers;
+    char *header_name[MAX_HEADERS];
+    char *header_value[MAX_HEADERS];
+};
+
+struct stream {
+    struct http_request *req; /* NULL once the request is finished */
+    http_fill_fn fill;
+    void *ctx;
+    void (*free_ctx)(void *ctx);
+};
+
+static struct MHD_Daemon *daemon_handle;
+static http_handler app_handler;
+static size_t max_body;
+static atomic_int in_flight;
+
+static double elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) * 1e3 +
+           (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+/* ---- connection and request state ---------------------------------- */
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    (void)conn;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = xcalloc(1, sizeof(struct connection_state));
+        return;
+    }
+    struct connection_state *cs = *socket_context;
+    if (cs != NULL) {
+        free(cs->raw_uri);
+        free(cs);
+        *socket_context = NULL;
+    }
+}
+
+static struct connection_state *state_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return info != NULL ? info->socket_context : NULL;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    struct connection_state *cs = state_of(conn);
+
+    if (cs != NULL) {
+        free(cs->raw_uri);
+        cs->raw_uri = xstrdup(uri);
+        clock_gettime(CLOCK_MONOTONIC, &cs->started);
+    }
+    return NULL;
+}
+
+static struct http_request *request_new(struct MHD_Connection *conn,
+                                        const char *url, const char *method)
+{
+    struct http_request *req = xcalloc(1, sizeof(*req));
+    struct connection_state *cs = state_of(conn);
+
+    req->conn = conn;
+    req->method = xstrdup(method);
+    req->path = xstrdup(url);
+    if (cs != NULL && cs->raw_uri != NULL) {
+        req->raw_uri = cs->raw_uri;
+        cs->raw_uri = NULL;
+        req->started = cs->started;
+    } else {
+        req->raw_uri = xstrdup(url);
+        clock_gettime(CLOCK_MONOTONIC, &req->started);
+    }
+    atomic_fetch_add(&in_flight, 1);
+    return req;
+}
+
+static void client_address(struct MHD_Connection *conn, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+    snprintf(out, size, "-");
+    if (info == NULL || info->client_addr == NULL)
+        return;
+    socklen_t len = info->client_addr->sa_family == AF_INET6
+                        ? sizeof(struct sockaddr_in6)
+                        : sizeof(struct sockaddr_in);
+    getnameinfo(info->client_addr, len, out, (socklen_t)size, NULL, 0,
+                NI_NUMERICHOST);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    struct http_request *req = *con_cls;
+    char client[INET6_ADDRSTRLEN + 1];
+
+    if (req == NULL)
+        return;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        log_debug("request %s %s ended early (code %d)", req->method, req->path,
+                  (int)toe);
+    client_address(conn, client, sizeof(client));
+    struct log_access_entry entry = {
+        client,      req->method, req->path,
+        req->status, req->bytes,  elapsed_ms(&req->started),
+    };
+    log_access(&entry);
+
+    if (req->stream != NULL)
+        req->stream->req = NULL;
+    for (int i = 0; i < req->n_headers; i++) {
+        free(req->header_name[i]);
+        free(req->header_value[i]);
+    }
+    buf_free(&req->body);
+    free(req->method);
+    free(req->path);
+    free(req->raw_uri);
+    free(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&in_flight, 1);
+}
+
+/* ---- responses ------------------------------------------------------ */
+
+static void queue(struct http_request *req, unsigned status,
+                  struct MHD_Response *resp, const char *content_type)
+{
+    if (resp == NULL)
+        xalloc_die(0);
+    if (content_type != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                content_type);
+    for (int i = 0; i < req->n_headers; i++)
+        MHD_add_response_header(resp, req->header_name[i],
+                                req->header_value[i]);
+    req->status = status;
+    req->responded = true;
+    if (MHD_queue_response(req->conn, status, resp) != MHD_YES)
+        req->queue_failed = true;
+    MHD_destroy_response(resp);
+}
+
+void http_respond(struct http_request *req, unsigned status,
+                  const char *content_type, const char *body, size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
+
+    req->bytes = len;
+    queue(req, status, resp, content_type);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct stream *st = cls;
+    ssize_t n = st->fill(st->ctx, buf, max);
+
+    if (n > 0 && st->req != NULL)
+        st->req->bytes += (uint64_t)n;
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    return n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *st = cls;
+
+    if (st->req != NULL)
+        st->req->stream = NULL;
+    if (st->free_ctx != NULL)
+        st->free_ctx(st->ctx);
+    free(st);
+}
+
+void http_respond_stream(struct http_request *req, unsigned status,
+                         const char *content_type, http_fill_fn fill, void *ctx,
+                         void (*free_ctx)(void *ctx))
+{
+    struct stream *st = xmalloc(sizeof(*st));
+
+    st->req = req;
+    st->fill = fill;
+    st->ctx = ctx;
+    st->free_ctx = free_ctx;
+    req->stream = st;
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, st, stream_free);
+    queue(req, status, resp, content_type);
+}
+
+void http_add_header(struct http_request *req, const char *name,
+                     const char *value)
+{
+    if (req->n_headers == MAX_HEADERS) {
+        log_error("too many response headers; dropped %s", name);
+        return;
+    }
+    req->header_name[req->n_headers] = xstrdup(name);
+    req->header_value[req->n_headers] = xstrdup(value);
+    req->n_headers++;
+}
+
+static void respond_message(struct http_request *req, unsigned status,
+                            const char *message)
+{
+    struct buf body = BUF_INIT;
+
+    buf_printf(&body, "{\"message\": \"%s\"}\n", message);
+    http_respond(req, status, "application/json", body.data, body.len);
+    buf_free(&body);
+}
+
+static void respond_too_large(struct http_request *req)
+{
+    char message[128];
+
+    snprintf(message, sizeof(message),
+             "The request body is larger than the limit of %zu bytes",
+             max_body);
+    respond_message(req, MHD_HTTP_CONTENT_TOO_LARGE, message);
+}
+
+/* ---- request accessors ---------------------------------------------- */
+
+const char *http_method(const struct http_request *req)
+{
+    return req->method;
+}
+
+const char *http_path(const struct http_request *req)
+{
+    return req->path;
+}
+
+const char *http_raw_query(const struct http_request *req)
+{
+    const char *q = strchr(req->raw_uri, '?');
+
+    return q != NULL ? q + 1 : NULL;
+}
+
+const char *http_header(struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+/* Decodes s[0..len) in place ('+' is a space); returns the new length. */
+static size_t unescape(char *s)
+{
+    for (char *p = s; *p != '\0'; p++) {
+        if (*p == '+')
+            *p = ' ';
+    }
+    return MHD_http_unescape(s);
+}
+
+char *http_query_param(const struct http_request *req, const char *name,
+                       size_t *len)
+{
+    const char *p = http_raw_query(req);
+
+    while (p != NULL && *p != '\0') {
+        const char *end = strchr(p, '&');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        char *pair = xstrndup(p, n);
+        char *eq = strchr(pair, '=');
+        char *value = eq != NULL ? eq + 1 : pair + n;
+        if (eq != NULL)
+            *eq = '\0';
+        size_t key_len = unescape(pair);
+        if (key_len == strlen(name) && memcmp(pair, name, key_len) == 0) {
+            *len = unescape(value);
+            char *out = xstrndup(value, *len);
+            free(pair);
+            return out;
+        }
+        free(pair);
+        p = end != NULL ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+const char *http_body(const struct http_request *req, size_t *len)
+{
+    *len = req->body.len;
+    return buf_str(&req->body);
+}
+
+struct form_search {
+    const char *name;
+    struct buf value;
+    bool found;
+    bool complete; /* a later field began: keep the first value only */
+};
+
+static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *filename,
+                                  const char *content_type,
+                                  const char *transfer_encoding,
+                                  const char *data, uint64_t off, size_t size)
+{
+    (void)kind;
+    (void)filename;
+    (void)content_type;
+    (void)transfer_encoding;
+    struct form_search *fs = cls;
+
+    if (key == NULL || strcmp(key, fs->name) != 0) {
+        if (fs->found)
+            fs->complete = true;
+        return MHD_YES;
+    }
+    if (fs->found && (off == 0 || fs->complete)) {
+        fs->complete = true;
+        return MHD_YES;
+    }
+    fs->found = true;
+    buf_append(&fs->value, data != NULL ? data : "", size);
+    return MHD_YES;
+}
+
+int http_form_field(struct http_request *req, const char *name, char **value,
+                    size_t *len)
+{
+    struct form_search fs = {name, BUF_INIT, false, false};
+    struct MHD_PostProcessor *pp =
+        MHD_create_post_processor(req->conn, 4096, form_field, &fs);
+
+    if (pp == NULL)
+        return -1;
+    enum MHD_Result ok = MHD_YES;
+    if (req->body.len > 0)
+        ok = MHD_post_process(pp, req->body.data, req->body.len);
+    if (MHD_destroy_post_processor(pp) != MHD_YES)
+        ok = MHD_NO;
+    if (ok != MHD_YES) {
+        buf_free(&fs.value);
+        return -1;
+    }
+    if (!fs.found)
+        return 0;
+    *len = fs.value.len;
+    *value = fs.value.data != NULL ? fs.value.data : xstrdup("");
+    return 1;
+}
+
+/* ---- the request handler -------------------------------------------- */
+
+/* True when a declared Content-Length is over the body limit. */
+static bool declared_too_large(struct MHD_Connection *conn)
+{
+    const char *cl = MHD_lookup_connection_value(
+        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+    if (cl == NULL)
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long n = strtoull(cl, &end, 10);
+    return errno == ERANGE || (end != cl && n > max_body);
+}
+
+static enum MHD_Result receive_body(struct http_request *req, const char *data,
+                                    size_t *size)
+{
+    req->body_seen += *size;
+    if (!req->too_large && req->body.len + *size > max_body) {
+        req->too_large = true;
+        buf_free(&req->body);
+    }
+    if (!req->too_large)
+        buf_append(&req->body, data, *size);
+    *size = 0;
+    /* A client that keeps sending far past the limit is cut off. */
+    if (req->too_large && req->body_seen > DISCARD_FACTOR * (uint64_t)max_body)
+        return MHD_NO;
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    struct http_request *req = *con_cls;
+
+    if (req == NULL) {
+        req = request_new(conn, url, method);
+        *con_cls = req;
+        if (declared_too_large(conn)) {
+            req->too_large = true;
+            respond_too_large(req);
+        }
+        return req->queue_failed ? MHD_NO : MHD_YES;
+    }
+    if (*upload_size > 0)
+        return receive_body(req, upload, upload_size);
+    if (req->responded)
+        return req->queue_failed ? MHD_NO : MHD_YES;
+
+    if (req->too_large)
+        respond_too_large(req);
+    else
+        app_handler(req);
+    if (!req->responded) {
+        log_error("no response for %s %s", req->method, req->path);
+        respond_message(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                        "Internal server error");
+    }
+    return req->queue_failed ? MHD_NO : MHD_YES;
+}
+
+/* ---- daemon --------------------------------------------------------- */
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char text[512];
+
+    vsnprintf(text, sizeof(text), fmt, ap);
+    size_t n = strlen(text);
+    while (n > 0 && text[n - 1] == '\n')
+        text[--n] = '\0';
+    log_debug("libmicrohttpd: %s", text);
+}
+
+static bool parse_address(const char *address, int port,
+                          struct sockaddr_storage *out, char *err,
+                          size_t err_size)
+{
+    memset(out, 0, sizeof(*out));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+
+    if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        return true;
+    }
+    if (inet_pton(AF_INET6, address, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        return true;
+    }
+    snprintf(err, err_size,
+             "BIND_ADDRESS=%s is not an IPv4 or IPv6 address "
+             "(for example 0.0.0.0, 127.0.0.1 or ::)",
+             address);
+    return false;
+}
+
+bool http_start(const struct http_options *opts, http_handler handler,
+                char *err, size_t err_size)
+{
+    struct sockaddr_storage addr;
+
+    if (!parse_address(opts->bind_address, opts->port, &addr, err, err_size))
+        return false;
+    app_handler = handler;
+    max_body = opts->max_body;
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    daemon_handle = MHD_start_daemon(
+        flags, (uint16_t)opts->port, NULL, NULL, on_request, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opts->workers,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)opts->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->connection_timeout,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    if (daemon_handle == NULL) {
+        snprintf(err, err_size,
+                 "cannot listen on %s port %d (is the port in use?)",
+                 opts->bind_address, opts->port);
+        return false;
+    }
+    return true;
+}
+
+void http_stop(int timeout_s)
+{
+    struct timespec started;
+    const struct timespec pause = {0, 20 * 1000 * 1000};
+
+    if (daemon_handle == NULL)
+        return;
+    MHD_socket listener = MHD_quiesce_daemon(daemon_handle);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    while (atomic_load(&in_flight) > 0 &&
+           elapsed_ms(&started) < timeout_s * 1000.0)
+        nanosleep(&pause, NULL);
+    if (atomic_load(&in_flight) > 0)
+        log_warning("stopping with %d requests still in flight",
+                    atomic_load(&in_flight));
+    MHD_stop_daemon(daemon_handle);
+    daemon_handle = NULL;
+}
