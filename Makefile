@@ -19,7 +19,7 @@ else
 BUILD   := build-sanitize
 endif
 
-PKGS    := libmicrohttpd jansson openssl sqlite3 libutf8proc
+PKGS    := libmicrohttpd jansson openssl sqlite3 libutf8proc libpq
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wpointer-arith \
            -Wstrict-prototypes -Wmissing-prototypes -Isrc \

@@ -95,7 +95,7 @@ static int serve(const struct config *cfg)
     log_info("thoughts-backend %s starting", VERSION);
     config_log_summary(cfg);
     if (!api_auth_setup(cfg, err, sizeof(err)) ||
-        !store_setup(cfg, err, sizeof(err))) {
+        !store_setup(cfg, false, err, sizeof(err))) {
         log_error("%s", err);
         api_auth_shutdown();
         return EXIT_RUNTIME;
@@ -128,7 +128,7 @@ static int init_db(const struct config *cfg)
 {
     char err[512];
 
-    if (!store_setup(cfg, err, sizeof(err))) {
+    if (!store_setup(cfg, true, err, sizeof(err))) {
         log_error("%s", err);
         return EXIT_RUNTIME;
     }

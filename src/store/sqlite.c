@@ -238,11 +238,18 @@ static enum store_result sqlite_delete(struct store *base, int64_t id)
     return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "delete");
 }
 
+static enum store_result sqlite_check(struct store *base)
+{
+    (void)base;
+    return STORE_OK;
+}
+
 static const struct store_ops sqlite_ops = {
     .create = sqlite_create,
     .get = sqlite_get,
     .list = sqlite_list,
     .delete = sqlite_delete,
+    .check = sqlite_check,
     .close = sqlite_close,
 };
 

@@ -25,25 +25,31 @@ static _Thread_local struct store *thread_store;
 
 static struct store *open_engine(bool create_schema, char *err, size_t err_size)
 {
-    switch (config->engine) {
-    case ENGINE_SQLITE:
-        return store_sqlite_open(config, create_schema, err, err_size);
-    default:
-        snprintf(err, err_size,
-                 "DATABASE_ENGINE=POSTGRESQL is not available in this build; "
-                 "use SQLITE");
-        return NULL;
-    }
+    if (config->engine == ENGINE_POSTGRESQL)
+        return store_postgres_open(config, create_schema, err, err_size);
+    return store_sqlite_open(config, create_schema, err, err_size);
 }
 
-bool store_setup(const struct config *cfg, char *err, size_t err_size)
+bool store_setup(const struct config *cfg, bool must_connect, char *err,
+                 size_t err_size)
 {
     config = cfg;
     struct store *s = open_engine(true, err, err_size);
     if (s == NULL)
         return false;
+
+    bool ok = true;
+    if (s->ops->check(s) != STORE_OK) {
+        if (must_connect) {
+            snprintf(err, err_size, "the database is not reachable");
+            ok = false;
+        } else {
+            log_warning("the database is not reachable yet; answering 503 "
+                        "until it is");
+        }
+    }
     s->ops->close(s);
-    return true;
+    return ok;
 }
 
 struct store *store_for_thread(void)

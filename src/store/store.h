@@ -58,6 +58,7 @@ struct store_ops {
     enum store_result (*list)(struct store *s, const struct store_query *q,
                               store_row_fn fn, void *ctx, int *rows);
     enum store_result (*delete)(struct store *s, int64_t id);
+    enum store_result (*check)(struct store *s);
     void (*close)(struct store *s);
 };
 
@@ -68,9 +69,13 @@ struct store {
 /*
  * Opens a first connection, creating the schema when absent, and keeps
  * the configuration for the per-thread connections.  cfg must outlive
- * the store.  Returns false with a message for the operator in err.
+ * the store.  Returns false with a message for the operator in err when
+ * the database cannot be used; a database server that is merely not
+ * reachable yet is an error only when must_connect is set (the service
+ * starts anyway and connects when it can).
  */
-bool store_setup(const struct config *cfg, char *err, size_t err_size);
+bool store_setup(const struct config *cfg, bool must_connect, char *err,
+                 size_t err_size);
 
 /*
  * The calling thread's connection, opened on first use; NULL when it
@@ -98,8 +103,14 @@ enum store_result store_list(struct store *s, const struct store_query *q,
 /* Deletes the thought `id`; deleting an absent id is STORE_OK. */
 enum store_result store_delete(struct store *s, int64_t id);
 
-/* Engine constructors, used by store.c. */
+/*
+ * Engine constructors, used by store.c.  SQLite fails at once when the
+ * file cannot be used; PostgreSQL always returns a store, which connects
+ * (with back-off) when first used or checked.
+ */
 struct store *store_sqlite_open(const struct config *cfg, bool create_schema,
                                 char *err, size_t err_size);
+struct store *store_postgres_open(const struct config *cfg, bool create_schema,
+                                  char *err, size_t err_size);
 
 #endif

@@ -1,0 +1,489 @@
+/*
+ * PostgreSQL engine on libpq: one connection per worker thread, every
+ * statement prepared once per connection, single statements in
+ * autocommit so that no connection is ever left inside a transaction.
+ *
+ * Outages: a connection that is down or broken is reopened on demand,
+ * at most once per back-off interval (doubling up to MAX_BACKOFF_MS), and
+ * between attempts calls fail at once with STORE_UNAVAILABLE rather than
+ * waiting.  Reads and deletes are retried once on a fresh connection when
+ * the old one turns out to be broken; an insert is not, because it may
+ * have been committed before the connection dropped.
+ *
+ * Times are written by the service as UTC text and read back with the
+ * session in UTC and ISO date style, so neither the process's nor the
+ * database's time zone matters.  Search folds case in C with the same
+ * function as the SQLite engine, so both engines agree on every
+ * character; the table is scanned by id in batches.
+ */
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/text.h"
+#include "core/timestamp.h"
+#include "core/xalloc.h"
+#include "store/store.h"
+
+#define FIRST_BACKOFF_MS 100
+#define MAX_BACKOFF_MS   2000
+#define SCAN_ROWS        500
+#define INT8OID          20
+
+#define COLUMNS                                                                \
+    "SELECT id, username, text, \"timestamp\"::timestamp FROM thought_model "
+
+struct statement {
+    const char *name;
+    const char *sql;
+    int n_params;
+};
+
+enum stmt_id { ST_INSERT, ST_GET, ST_LIST, ST_LIST_USER, ST_DELETE, ST_COUNT };
+
+static const struct statement statements[ST_COUNT] = {
+    [ST_INSERT] = {"insert",
+                   "INSERT INTO thought_model (username, text, \"timestamp\")"
+                   " VALUES ($1, $2, $3::timestamp) RETURNING id",
+                   3},
+    [ST_GET] = {"get", COLUMNS "WHERE id = $1::int8", 1},
+    [ST_LIST] = {"list",
+                 COLUMNS "WHERE id > $1::int8 ORDER BY id LIMIT $2::int8", 2},
+    [ST_LIST_USER] = {"list_user",
+                      COLUMNS "WHERE username = $3 AND id > $1::int8 "
+                              "ORDER BY id LIMIT $2::int8",
+                      3},
+    [ST_DELETE] = {"delete", "DELETE FROM thought_model WHERE id = $1::int8",
+                   1},
+};
+
+/*
+ * The original's table, with a UTC default for rows inserted by hand.  An
+ * advisory lock keeps several starting instances from racing.
+ */
+static const char schema[] =
+    "BEGIN;"
+    "SELECT pg_advisory_xact_lock(7236617);"
+    "CREATE TABLE IF NOT EXISTS thought_model ("
+    " id SERIAL PRIMARY KEY,"
+    " username VARCHAR(50),"
+    " text VARCHAR(250),"
+    " \"timestamp\" TIMESTAMP WITHOUT TIME ZONE"
+    "  DEFAULT (now() AT TIME ZONE 'utc'));"
+    "CREATE INDEX IF NOT EXISTS ix_thought_model_username"
+    " ON thought_model (username);"
+    "COMMIT;";
+
+struct pg_store {
+    struct store base; /* first, so a struct store * converts back */
+    const struct config *cfg;
+    PGconn *conn;             /* NULL while disconnected */
+    struct timespec retry_at; /* no connection attempt before this */
+    int backoff_ms;
+};
+
+static atomic_bool schema_ready;
+
+static struct pg_store *from_base(struct store *s)
+{
+    return (struct pg_store *)s;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void disconnect(struct pg_store *s)
+{
+    PQfinish(s->conn);
+    s->conn = NULL;
+}
+
+/* Runs a simple command; true when it succeeded. */
+static bool run_command(struct pg_store *s, const char *sql, char *err,
+                        size_t err_size)
+{
+    PGresult *res = PQexec(s->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+
+    if (!ok)
+        snprintf(err, err_size, "%s", PQerrorMessage(s->conn));
+    PQclear(res);
+    if (!ok && PQstatus(s->conn) == CONNECTION_OK &&
+        PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+        res = PQexec(s->conn, "ROLLBACK");
+        PQclear(res);
+    }
+    return ok;
+}
+
+static bool prepare_all(struct pg_store *s, char *err, size_t err_size)
+{
+    const Oid int8_params[3] = {INT8OID, INT8OID, 0};
+
+    for (int i = 0; i < ST_COUNT; i++) {
+        const struct statement *st = &statements[i];
+        const Oid *types = (i == ST_INSERT) ? NULL : int8_params;
+        PGresult *res =
+            PQprepare(s->conn, st->name, st->sql, st->n_params, types);
+        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+        if (!ok) {
+            snprintf(err, err_size, "cannot prepare %s: %s", st->name,
+                     PQerrorMessage(s->conn));
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Makes a libpq message (often several lines) fit one log line. */
+static void one_line(char *s)
+{
+    size_t n = strlen(s);
+
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    for (char *p = s; *p != '\0'; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
+    }
+}
+
+static bool open_connection(struct pg_store *s, char *err, size_t err_size)
+{
+    char port[16];
+    const struct config *c = s->cfg;
+
+    snprintf(port, sizeof(port), "%d", c->postgres_port);
+    const char *keys[] = {"host",
+                          "port",
+                          "dbname",
+                          "user",
+                          "password",
+                          "connect_timeout",
+                          "client_encoding",
+                          "options",
+                          "application_name",
+                          "keepalives_idle",
+                          "tcp_user_timeout",
+                          NULL};
+    const char *values[] = {c->postgres_host,
+                            port,
+                            c->postgres_db,
+                            c->postgres_user,
+                            c->postgres_password,
+                            "2",
+                            "UTF8",
+                            "-c TimeZone=UTC -c DateStyle=ISO,YMD",
+                            "thoughts-backend",
+                            "10",
+                            "10000",
+                            NULL};
+
+    s->conn = PQconnectdbParams(keys, values, 0);
+    if (PQstatus(s->conn) != CONNECTION_OK) {
+        snprintf(err, err_size, "%s", PQerrorMessage(s->conn));
+        disconnect(s);
+        return false;
+    }
+    if (!atomic_load(&schema_ready)) {
+        if (!run_command(s, schema, err, err_size)) {
+            disconnect(s);
+            return false;
+        }
+        atomic_store(&schema_ready, true);
+    }
+    if (!prepare_all(s, err, err_size)) {
+        disconnect(s);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Makes sure there is a connection, honouring the back-off; returns
+ * false at once while waiting between attempts.
+ */
+static bool ensure_connected(struct pg_store *s)
+{
+    char err[512];
+
+    if (s->conn != NULL && PQstatus(s->conn) == CONNECTION_OK)
+        return true;
+    if (s->conn != NULL)
+        disconnect(s);
+    if (now_ms() <
+        (int64_t)s->retry_at.tv_sec * 1000 + s->retry_at.tv_nsec / 1000000)
+        return false;
+
+    if (open_connection(s, err, sizeof(err))) {
+        if (s->backoff_ms > 0)
+            log_info("PostgreSQL connection re-established");
+        s->backoff_ms = 0;
+        return true;
+    }
+    one_line(err);
+    s->backoff_ms = s->backoff_ms == 0 ? FIRST_BACKOFF_MS : s->backoff_ms * 2;
+    if (s->backoff_ms > MAX_BACKOFF_MS)
+        s->backoff_ms = MAX_BACKOFF_MS;
+    log_warning("PostgreSQL unavailable (retrying in %d ms): %s", s->backoff_ms,
+                err);
+    clock_gettime(CLOCK_MONOTONIC, &s->retry_at);
+    s->retry_at.tv_nsec += (long)s->backoff_ms * 1000000L;
+    s->retry_at.tv_sec += s->retry_at.tv_nsec / 1000000000L;
+    s->retry_at.tv_nsec %= 1000000000L;
+    return false;
+}
+
+/* Connection-level failures and overload are worth retrying later. */
+static bool transient(const char *sqlstate)
+{
+    return sqlstate != NULL &&
+           (strncmp(sqlstate, "08", 2) == 0 ||
+            strncmp(sqlstate, "53", 2) == 0 ||
+            strncmp(sqlstate, "57P", 3) == 0 ||
+            strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0);
+}
+
+/*
+ * Runs a prepared statement.  On success *out holds the result (the
+ * caller clears it).  *broken tells whether the connection died, so the
+ * caller may retry on a new one.
+ */
+static enum store_result execute(struct pg_store *s, enum stmt_id id,
+                                 const char *const *params, PGresult **out,
+                                 bool *broken)
+{
+    *out = NULL;
+    *broken = false;
+    if (!ensure_connected(s))
+        return STORE_UNAVAILABLE;
+
+    const struct statement *st = &statements[id];
+    PGresult *res =
+        PQexecPrepared(s->conn, st->name, st->n_params, params, NULL, NULL, 0);
+    ExecStatusType status = PQresultStatus(res);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+        *out = res;
+        return STORE_OK;
+    }
+
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s", PQerrorMessage(s->conn));
+    one_line(msg);
+    const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    bool retry_later = transient(sqlstate);
+    PQclear(res);
+    if (PQstatus(s->conn) != CONNECTION_OK) {
+        log_warning("PostgreSQL connection lost during %s: %s", st->name, msg);
+        disconnect(s);
+        *broken = true;
+        return STORE_UNAVAILABLE;
+    }
+    if (retry_later) {
+        log_warning("PostgreSQL busy during %s: %s", st->name, msg);
+        return STORE_UNAVAILABLE;
+    }
+    log_error("PostgreSQL error during %s: %s", st->name, msg);
+    return STORE_ERROR;
+}
+
+/* execute(), retried once on a new connection if the old one broke. */
+static enum store_result execute_idempotent(struct pg_store *s, enum stmt_id id,
+                                            const char *const *params,
+                                            PGresult **out)
+{
+    bool broken;
+    enum store_result r = execute(s, id, params, out, &broken);
+
+    if (r == STORE_UNAVAILABLE && broken) {
+        s->retry_at.tv_sec = 0;
+        s->retry_at.tv_nsec = 0;
+        r = execute(s, id, params, out, &broken);
+    }
+    return r;
+}
+
+static void read_row(PGresult *res, int i, struct thought *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+    if (!PQgetisnull(res, i, 1)) {
+        t->username = PQgetvalue(res, i, 1);
+        t->username_len = (size_t)PQgetlength(res, i, 1);
+    }
+    if (!PQgetisnull(res, i, 2)) {
+        t->text = PQgetvalue(res, i, 2);
+        t->text_len = (size_t)PQgetlength(res, i, 2);
+    }
+    if (!PQgetisnull(res, i, 3))
+        t->has_timestamp =
+            timestamp_parse(PQgetvalue(res, i, 3), &t->timestamp);
+}
+
+static enum store_result pg_create(struct store *base, const char *username,
+                                   const char *text, int64_t timestamp,
+                                   int64_t *id)
+{
+    struct pg_store *s = from_base(base);
+    char when[TIMESTAMP_TEXT_SIZE];
+    PGresult *res;
+    bool broken;
+
+    timestamp_format_db(timestamp, when);
+    const char *params[3] = {username, text, when};
+    enum store_result r = execute(s, ST_INSERT, params, &res, &broken);
+    if (r != STORE_OK)
+        return r;
+    *id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return STORE_OK;
+}
+
+static enum store_result pg_get(struct store *base, int64_t id, store_row_fn fn,
+                                void *ctx)
+{
+    struct pg_store *s = from_base(base);
+    char id_text[24];
+    PGresult *res;
+    struct thought t;
+
+    snprintf(id_text, sizeof(id_text), "%lld", (long long)id);
+    const char *params[1] = {id_text};
+    enum store_result r = execute_idempotent(s, ST_GET, params, &res);
+    if (r != STORE_OK)
+        return r;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return STORE_NOT_FOUND;
+    }
+    read_row(res, 0, &t);
+    fn(&t, ctx);
+    PQclear(res);
+    return STORE_OK;
+}
+
+/* Does the folded text of a row contain the folded needle? */
+static bool row_matches(const struct thought *t, const char *needle)
+{
+    if (t->text == NULL)
+        return false;
+
+    size_t len;
+    char *folded = text_casefold(t->text, t->text_len, &len);
+    if (folded == NULL) {
+        char *clean = text_sanitize(t->text, t->text_len);
+        folded = text_casefold(clean, strlen(clean), &len);
+        free(clean);
+    }
+    bool hit = memmem(folded, len, needle, strlen(needle)) != NULL;
+    free(folded);
+    return hit;
+}
+
+/*
+ * One page of rows after `after_id`: `limit` rows from a plain listing,
+ * or for a search, rows scanned in batches until `limit` match.
+ */
+static enum store_result pg_list(struct store *base,
+                                 const struct store_query *q, store_row_fn fn,
+                                 void *ctx, int *rows)
+{
+    struct pg_store *s = from_base(base);
+    char after[24], limit[24];
+    int64_t after_id = q->after_id;
+    int wanted = q->limit;
+    bool more = true;
+
+    *rows = 0;
+    while (more && *rows < wanted) {
+        int batch = q->search != NULL ? SCAN_ROWS : wanted - *rows;
+        snprintf(after, sizeof(after), "%lld", (long long)after_id);
+        snprintf(limit, sizeof(limit), "%d", batch);
+        const char *params[3] = {after, limit, q->username};
+        PGresult *res;
+        enum store_result r = execute_idempotent(
+            s, q->username != NULL ? ST_LIST_USER : ST_LIST, params, &res);
+        if (r != STORE_OK)
+            return r;
+
+        int n = PQntuples(res);
+        bool stop = false;
+        for (int i = 0; i < n && !stop; i++) {
+            struct thought t;
+            read_row(res, i, &t);
+            after_id = t.id;
+            if (q->search != NULL && !row_matches(&t, q->search))
+                continue;
+            ++*rows;
+            stop = !fn(&t, ctx) || *rows == wanted;
+        }
+        PQclear(res);
+        more = !stop && n == batch;
+        if (stop)
+            break;
+    }
+    return STORE_OK;
+}
+
+static enum store_result pg_delete(struct store *base, int64_t id)
+{
+    struct pg_store *s = from_base(base);
+    char id_text[24];
+    PGresult *res;
+
+    snprintf(id_text, sizeof(id_text), "%lld", (long long)id);
+    const char *params[1] = {id_text};
+    enum store_result r = execute_idempotent(s, ST_DELETE, params, &res);
+    PQclear(res);
+    return r;
+}
+
+static enum store_result pg_check(struct store *base)
+{
+    return ensure_connected(from_base(base)) ? STORE_OK : STORE_UNAVAILABLE;
+}
+
+static void pg_close(struct store *base)
+{
+    struct pg_store *s = from_base(base);
+
+    disconnect(s);
+    free(s);
+}
+
+static const struct store_ops pg_ops = {
+    .create = pg_create,
+    .get = pg_get,
+    .list = pg_list,
+    .delete = pg_delete,
+    .check = pg_check,
+    .close = pg_close,
+};
+
+struct store *store_postgres_open(const struct config *cfg, bool create_schema,
+                                  char *err, size_t err_size)
+{
+    struct pg_store *s = xcalloc(1, sizeof(*s));
+
+    (void)err;
+    (void)err_size;
+    s->base.ops = &pg_ops;
+    s->cfg = cfg;
+    if (create_schema)
+        atomic_store(&schema_ready, false);
+    /* Connecting now is only an attempt; callers use check(). */
+    ensure_connected(s);
+    return &s->base;
+}
