@@ -3,7 +3,8 @@
 #   make            build build/thoughts-backend (installs Debian packages
 #                   first when any is missing)
 #   make run        build and start the server on :8000 with SQLite
-#   make test       build, then run the unit and API tests
+#   make test       build, then run the unit tests and the API tests on
+#                   SQLite and on a throwaway PostgreSQL cluster
 #   make SANITIZE=address,undefined test
 #                   the same in build-sanitize/ with ASan and UBSan
 #   make WERROR=1   treat warnings as errors (CI does)
@@ -41,12 +42,16 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
 BIN     := $(BUILD)/thoughts-backend
 
-.PHONY: all deps run test unit api format format-check clean
+.PHONY: all deps test-deps run test unit api api-sqlite api-postgresql format \
+        format-check clean
 
 all: deps $(BIN)
 
 deps:
-	@./scripts/install-deps
+	@./scripts/install-deps build
+
+test-deps:
+	@./scripts/install-deps test
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -65,11 +70,16 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libthoughts.a
 run: all
 	$(BIN) serve
 
-unit: deps $(UNIT_BIN)
+unit: test-deps $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-api: deps $(BIN)
-	THOUGHTS_BIN=$(abspath $(BIN)) /usr/bin/python3 -m pytest -q tests/api
+api: api-sqlite api-postgresql
+
+api-sqlite: test-deps $(BIN)
+	scripts/test-api $(abspath $(BIN)) sqlite
+
+api-postgresql: test-deps $(BIN)
+	scripts/test-api $(abspath $(BIN)) postgresql
 
 test: unit api
 
