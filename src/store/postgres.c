@@ -219,10 +219,17 @@ static bool ensure_connected(struct pg_store *s)
 {
     char err[512];
 
-    if (s->conn != NULL && PQstatus(s->conn) == CONNECTION_OK)
-        return true;
-    if (s->conn != NULL)
+    /*
+     * A backend that was terminated or shut down has usually told us so
+     * already; reading that now lets us reconnect before sending a
+     * statement, instead of failing it.
+     */
+    if (s->conn != NULL) {
+        if (PQconsumeInput(s->conn) == 1 && PQstatus(s->conn) == CONNECTION_OK)
+            return true;
+        log_warning("PostgreSQL connection lost; reconnecting");
         disconnect(s);
+    }
     if (now_ms() <
         (int64_t)s->retry_at.tv_sec * 1000 + s->retry_at.tv_nsec / 1000000)
         return false;
