@@ -4,7 +4,8 @@
 #                   first when any is missing)
 #   make run        build and start the server on :8000 with SQLite
 #   make test       build, then run the unit tests and the API tests on
-#                   SQLite and on a throwaway PostgreSQL cluster
+#                   SQLite and on a throwaway PostgreSQL cluster, then the
+#                   documentation checks (OpenAPI lint, headless Chromium)
 #   make SANITIZE=address,undefined test
 #                   the same in build-sanitize/ with ASan and UBSan
 #   make WERROR=1   treat warnings as errors (CI does)
@@ -42,7 +43,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
 BIN     := $(BUILD)/thoughts-backend
 
-.PHONY: all deps test-deps run test unit api api-sqlite api-postgresql format \
+.PHONY: all deps test-deps run test unit api api-sqlite api-postgresql docs-test format \
         format-check clean
 
 all: deps $(BIN)
@@ -56,6 +57,9 @@ test-deps:
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# Files that src/api/assets.c builds into the binary.
+$(BUILD)/obj/api/assets.o: docs/openapi.json $(wildcard third_party/swagger-ui/*)
 
 $(BUILD)/libthoughts.a: $(OBJ)
 	$(AR) rcs $@ $^
@@ -81,14 +85,24 @@ api-sqlite: test-deps $(BIN)
 api-postgresql: test-deps $(BIN)
 	scripts/test-api $(abspath $(BIN)) postgresql
 
-test: unit api
+# The OpenAPI validator and the browser test of Swagger UI (npm packages
+# pinned in tests/docs/package-lock.json, Debian's Chromium).
+docs-test: $(BIN)
+	@./scripts/install-deps docs
+	cd tests/docs && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/docs && npx redocly lint --config redocly.yaml \
+	    ../../docs/openapi.json
+	cd tests/docs && THOUGHTS_BIN=$(abspath $(BIN)) node --test
+
+test: unit api docs-test
 
 format:
-	clang-format -i src/*.c src/*/*.c src/*/*.h tests/unit/*/*.c
+	clang-format -i src/*.c src/*/*.c src/*/*.h tests/unit/*/*.c \
+	    tests/unit/*.h
 
 format-check:
 	clang-format --dry-run --Werror src/*.c src/*/*.c src/*/*.h \
-	    tests/unit/*/*.c
+	    tests/unit/*/*.c tests/unit/*.h
 
 clean:
 	rm -rf build build-sanitize

@@ -1,142 +1,54 @@
 /*
- * api/docs: the OpenAPI 3 description of the API and a small page that
- * reads it and lets a person try each operation from the browser.
+ * api/docs: Swagger UI at / and the embedded files behind it.
+ *
+ * The page is ours; the script and style are swagger-ui-dist's, served
+ * from the binary under /swaggerui/.  URLs are relative so the page also
+ * works behind a proxy that mounts the service under a prefix.
  */
 #include "api/docs.h"
 
-#include <string.h>
+#include "api/assets.h"
+#include "api/respond.h"
 
-static const char openapi[] =
-    "{\"openapi\": \"3.0.3\",\n"
-    " \"info\": {\"title\": \"Thoughts Backend API\", \"version\": \"1.0\",\n"
-    "  \"description\": \"Short posts (thoughts) by users. Calls under "
-    "/api/me/ need an RS256 bearer token; /admin/ needs one with "
-    "\\\"admin\\\": true.\"},\n"
-    " \"components\": {\n"
-    "  \"securitySchemes\": {\"bearer\": {\"type\": \"http\", "
-    "\"scheme\": \"bearer\", \"bearerFormat\": \"JWT\"}},\n"
-    "  \"schemas\": {\n"
-    "   \"Thought\": {\"type\": \"object\", \"required\": [\"id\", "
-    "\"username\", \"text\", \"timestamp\"], \"properties\": {\n"
-    "    \"id\": {\"type\": \"integer\", \"readOnly\": true},\n"
-    "    \"username\": {\"type\": \"string\", \"maxLength\": 50, "
-    "\"readOnly\": true},\n"
-    "    \"text\": {\"type\": \"string\", \"minLength\": 1, "
-    "\"maxLength\": 250},\n"
-    "    \"timestamp\": {\"type\": \"string\", \"format\": \"date-time\", "
-    "\"readOnly\": true, \"description\": \"UTC, no zone suffix\"}}},\n"
-    "   \"NewThought\": {\"type\": \"object\", \"required\": [\"text\"], "
-    "\"properties\": {\"text\": {\"type\": \"string\", \"minLength\": 1, "
-    "\"maxLength\": 250}}},\n"
-    "   \"Error\": {\"type\": \"object\", \"required\": [\"message\"], "
-    "\"properties\": {\"message\": {\"type\": \"string\"}, \"errors\": "
-    "{\"type\": \"object\", \"additionalProperties\": {\"type\": "
-    "\"string\"}}}}},\n"
-    "  \"parameters\": {\"id\": {\"name\": \"id\", \"in\": \"path\", "
-    "\"required\": true, \"schema\": {\"type\": \"integer\", \"minimum\": "
-    "0}}},\n"
-    "  \"responses\": {\n"
-    "   \"Error\": {\"description\": \"Error\", \"content\": "
-    "{\"application/json\": {\"schema\": {\"$ref\": "
-    "\"#/components/schemas/Error\"}}}},\n"
-    "   \"List\": {\"description\": \"Thoughts ordered by id\", "
-    "\"content\": {\"application/json\": {\"schema\": {\"type\": "
-    "\"array\", \"items\": {\"$ref\": \"#/components/schemas/Thought\"}}}}},\n"
-    "   \"One\": {\"description\": \"A thought\", \"content\": "
-    "{\"application/json\": {\"schema\": {\"$ref\": "
-    "\"#/components/schemas/Thought\"}}}}}},\n"
-    " \"paths\": {\n"
-    "  \"/api/thoughts/\": {\"get\": {\"summary\": \"List every thought\", "
-    "\"operationId\": \"list_thoughts\", \"parameters\": [{\"name\": "
-    "\"search\", \"in\": \"query\", \"required\": false, \"schema\": "
-    "{\"type\": \"string\"}, \"description\": \"case-insensitive substring "
-    "of the text\"}], \"responses\": {\"200\": {\"$ref\": "
-    "\"#/components/responses/List\"}, \"400\": {\"$ref\": "
-    "\"#/components/responses/Error\"}}}},\n"
-    "  \"/api/thoughts/{id}/\": {\"get\": {\"summary\": \"Get one "
-    "thought\", \"operationId\": \"get_thought\", \"parameters\": "
-    "[{\"$ref\": \"#/components/parameters/id\"}], \"responses\": "
-    "{\"200\": {\"$ref\": \"#/components/responses/One\"}, \"404\": "
-    "{\"$ref\": \"#/components/responses/Error\"}}}},\n"
-    "  \"/api/me/thoughts/\": {\n"
-    "   \"get\": {\"summary\": \"List the caller's thoughts\", "
-    "\"operationId\": \"list_my_thoughts\", \"security\": [{\"bearer\": "
-    "[]}], \"responses\": {\"200\": {\"$ref\": "
-    "\"#/components/responses/List\"}, \"401\": {\"$ref\": "
-    "\"#/components/responses/Error\"}}},\n"
-    "   \"post\": {\"summary\": \"Create a thought\", \"operationId\": "
-    "\"create_thought\", \"security\": [{\"bearer\": []}], "
-    "\"requestBody\": {\"required\": true, \"content\": "
-    "{\"application/json\": {\"schema\": {\"$ref\": "
-    "\"#/components/schemas/NewThought\"}}, "
-    "\"application/x-www-form-urlencoded\": {\"schema\": {\"$ref\": "
-    "\"#/components/schemas/NewThought\"}}}}, \"responses\": {\"201\": "
-    "{\"$ref\": \"#/components/responses/One\"}, \"400\": {\"$ref\": "
-    "\"#/components/responses/Error\"}, \"401\": {\"$ref\": "
-    "\"#/components/responses/Error\"}, \"413\": {\"$ref\": "
-    "\"#/components/responses/Error\"}}}},\n"
-    "  \"/admin/thoughts/{id}/\": {\"delete\": {\"summary\": \"Delete a "
-    "thought\", \"operationId\": \"delete_thought\", \"security\": "
-    "[{\"bearer\": []}], \"parameters\": [{\"$ref\": "
-    "\"#/components/parameters/id\"}], \"responses\": {\"204\": "
-    "{\"description\": \"Deleted, or never existed\"}, \"401\": {\"$ref\": "
-    "\"#/components/responses/Error\"}, \"403\": {\"$ref\": "
-    "\"#/components/responses/Error\"}}}}}}\n";
-
-/*
- * The page lists the operations of /swagger.json and sends each as a
- * real request with fetch(), showing the status and the body.
- */
 static const char page[] =
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    "<!DOCTYPE html>\n"
+    "<html lang=\"en\">\n"
+    "<head>\n"
+    "<meta charset=\"utf-8\">\n"
     "<title>Thoughts Backend API</title>\n"
-    "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-    "section{border:1px solid #ccc;border-radius:4px;margin:1em 0;"
-    "padding:.5em 1em}code{font-weight:bold}pre{background:#f4f4f4;"
-    "padding:.5em;white-space:pre-wrap}input{width:20em}</style>\n"
-    "</head><body>\n<h1>Thoughts Backend API</h1>\n"
-    "<p>The OpenAPI document is at <a href=\"/swagger.json\">"
-    "/swagger.json</a>. Paste a token (the value after <code>Bearer"
-    "</code>) to try the calls that need one.</p>\n"
-    "<p><label>Token: <input id=\"token\"></label></p>\n"
-    "<div id=\"ops\"></div>\n<script>\n"
-    "function el(t,a,c){const e=document.createElement(t);"
-    "Object.assign(e,a||{});(c||[]).forEach(x=>e.append(x));return e}\n"
-    "function operation(path,method,op){\n"
-    " const inputs={};const out=el('pre');\n"
-    " const box=el('section',{},[el('h3',{},[el('code',{textContent:"
-    "method.toUpperCase()+' '+path})]),el('p',{textContent:op.summary})]);\n"
-    " (op.parameters||[]).forEach(p=>{const n=p.name||'id';"
-    "inputs[n]=el('input');box.append(el('p',{},[el('label',"
-    "{textContent:n+': '},[inputs[n]])]))});\n"
-    " if(op.requestBody){inputs.text=el('input');box.append(el('p',{},"
-    "[el('label',{textContent:'text: '},[inputs.text])]))}\n"
-    " const go=el('button',{textContent:'Send'});box.append(go,out);\n"
-    " go.onclick=async()=>{let url=path.replace('{id}',"
-    "encodeURIComponent((inputs.id||{}).value||''));\n"
-    "  if(inputs.search&&inputs.search.value)url+='?search='+"
-    "encodeURIComponent(inputs.search.value);\n"
-    "  const h={};const t=document.getElementById('token').value.trim();"
-    "if(t)h.Authorization='Bearer '+t;let body;\n"
-    "  if(op.requestBody){h['Content-Type']='application/json';"
-    "body=JSON.stringify({text:inputs.text.value})}\n"
-    "  const r=await fetch(url,{method:method.toUpperCase(),headers:h,"
-    "body});const txt=await r.text();\n"
-    "  out.textContent=r.status+' '+r.statusText+'\\n'+txt};\n"
-    " return box}\n"
-    "fetch('/swagger.json').then(r=>r.json()).then(spec=>{\n"
-    " const ops=document.getElementById('ops');\n"
-    " for(const[path,item]of Object.entries(spec.paths))"
-    "for(const[m,op]of Object.entries(item))"
-    "ops.append(operation(path,m,op))});\n"
-    "</script>\n</body></html>\n";
+    "<link rel=\"stylesheet\" href=\"swaggerui/swagger-ui.css\">\n"
+    "<link rel=\"icon\" type=\"image/png\" "
+    "href=\"swaggerui/favicon-32x32.png\">\n"
+    "</head>\n"
+    "<body>\n"
+    "<div id=\"swagger-ui\"></div>\n"
+    "<script src=\"swaggerui/swagger-ui-bundle.js\"></script>\n"
+    "<script>\n"
+    "window.ui = SwaggerUIBundle({\n"
+    "  url: \"swagger.json\",\n"
+    "  dom_id: \"#swagger-ui\",\n"
+    "  deepLinking: true,\n"
+    "  persistAuthorization: true\n"
+    "});\n"
+    "</script>\n"
+    "</body>\n"
+    "</html>\n";
 
 void docs_send_page(struct http_request *req)
 {
     http_respond(req, 200, "text/html; charset=utf-8", page, sizeof(page) - 1);
 }
 
-void docs_send_openapi(struct http_request *req)
+void docs_send_asset(struct http_request *req)
 {
-    http_respond(req, 200, "application/json", openapi, sizeof(openapi) - 1);
+    const struct asset *a = assets_find(http_path(req));
+
+    if (a == NULL) {
+        api_send_error(req, 404,
+                       "The requested URL was not found on the server");
+        return;
+    }
+    http_add_header(req, "Cache-Control", "public, max-age=3600");
+    http_respond(req, 200, a->content_type, (const char *)a->data,
+                 (size_t)(a->end - a->data));
 }

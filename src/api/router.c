@@ -50,15 +50,19 @@ static void docs_page(struct http_request *req, int64_t id)
     docs_send_page(req);
 }
 
-static void docs_spec(struct http_request *req, int64_t id)
+static void docs_file(struct http_request *req, int64_t id)
 {
     (void)id;
-    docs_send_openapi(req);
+    docs_send_asset(req);
 }
 
 static const struct route routes[] = {
     {"/", docs_page, NULL, NULL},
-    {"/swagger.json", docs_spec, NULL, NULL},
+    {"/swagger.json", docs_file, NULL, NULL},
+    {"/openapi.json", docs_file, NULL, NULL},
+    {"/swaggerui/swagger-ui-bundle.js", docs_file, NULL, NULL},
+    {"/swaggerui/swagger-ui.css", docs_file, NULL, NULL},
+    {"/swaggerui/favicon-32x32.png", docs_file, NULL, NULL},
     {"/api/thoughts/", list_all, NULL, NULL},
     {"/api/thoughts/{id}/", thoughts_get, NULL, NULL},
     {"/api/me/thoughts/", list_mine, create, NULL},
