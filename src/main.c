@@ -23,6 +23,7 @@
 #include "auth/keys.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "http/server.h"
 #include "store/store.h"
 
@@ -75,6 +76,7 @@ static bool load_config(struct config *cfg)
         return false;
     }
     log_set_level((enum log_level)cfg->log_level);
+    log_set_format((enum log_format)cfg->log_format);
     log_set_access(cfg->access_log);
     return true;
 }
@@ -93,6 +95,9 @@ static int serve(const struct config *cfg)
     signal(SIGPIPE, SIG_IGN);
 
     log_info("thoughts-backend %s starting", VERSION);
+    router_init();
+    metrics_set_build_info(
+        VERSION, cfg->engine == ENGINE_POSTGRESQL ? "POSTGRESQL" : "SQLITE");
     config_log_summary(cfg);
     if (!api_auth_setup(cfg, err, sizeof(err)) ||
         !store_setup(cfg, false, err, sizeof(err))) {

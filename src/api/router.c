@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "api/docs.h"
+#include "api/health.h"
 #include "api/respond.h"
 #include "api/thoughts.h"
 #include "core/buf.h"
+#include "core/metrics.h"
 #include "core/xalloc.h"
 
 enum method_bit {
@@ -56,6 +58,24 @@ static void docs_file(struct http_request *req, int64_t id)
     docs_send_asset(req);
 }
 
+static void livez(struct http_request *req, int64_t id)
+{
+    (void)id;
+    health_live(req);
+}
+
+static void readyz(struct http_request *req, int64_t id)
+{
+    (void)id;
+    health_ready(req);
+}
+
+static void metrics_page(struct http_request *req, int64_t id)
+{
+    (void)id;
+    health_metrics(req);
+}
+
 static const struct route routes[] = {
     {"/", docs_page, NULL, NULL},
     {"/swagger.json", docs_file, NULL, NULL},
@@ -67,9 +87,14 @@ static const struct route routes[] = {
     {"/api/thoughts/{id}/", thoughts_get, NULL, NULL},
     {"/api/me/thoughts/", list_mine, create, NULL},
     {"/admin/thoughts/{id}/", NULL, NULL, thoughts_delete},
+    {"/livez", livez, NULL, NULL},
+    {"/healthz", livez, NULL, NULL},
+    {"/readyz", readyz, NULL, NULL},
+    {"/metrics", metrics_page, NULL, NULL},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+_Static_assert(N_ROUTES <= METRICS_MAX_ROUTES, "raise METRICS_MAX_ROUTES");
 
 enum match { NO_MATCH, MATCH, MATCH_ID_TOO_LARGE };
 
@@ -174,6 +199,15 @@ static void dispatch(struct http_request *req, const struct route *r,
                        "The method is not allowed for the requested URL");
 }
 
+void router_init(void)
+{
+    const char *templates[N_ROUTES];
+
+    for (size_t i = 0; i < N_ROUTES; i++)
+        templates[i] = routes[i].pattern;
+    metrics_set_routes(templates, (int)N_ROUTES);
+}
+
 void router_handle(struct http_request *req)
 {
     const char *path = http_path(req);
@@ -199,5 +233,6 @@ void router_handle(struct http_request *req)
                        "The requested URL was not found on the server");
         return;
     }
+    http_set_route(req, (int)(r - routes));
     dispatch(req, r, id);
 }

@@ -10,6 +10,9 @@
 
 #include "http/server.h"
 
+/* Registers the route templates with the metrics; call once at start. */
+void router_init(void);
+
 /* The http_handler of the service. */
 void router_handle(struct http_request *req);
 

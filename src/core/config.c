@@ -26,6 +26,7 @@ struct setting {
 
 static const char *const engines[] = {"SQLITE", "POSTGRESQL", NULL};
 static const char *const levels[] = {"error", "warning", "info", "debug", NULL};
+static const char *const formats[] = {"text", "json", NULL};
 
 #define FIELD(f) offsetof(struct config, f)
 
@@ -70,6 +71,8 @@ static const struct setting settings[] = {
      "on: /admin/ needs an admin token; off: open, as the original"},
     {"LOG_LEVEL", SET_CHOICE, FIELD(log_level), "info", 0, 0, levels, false,
      "error, warning, info or debug"},
+    {"LOG_FORMAT", SET_CHOICE, FIELD(log_format), "text", 0, 0, formats, false,
+     "text, or json for one JSON object per line"},
     {"ACCESS_LOG", SET_SWITCH, FIELD(access_log), "on", 0, 0, NULL, false,
      "one line per request on stdout"},
 };

@@ -38,7 +38,8 @@ struct config {
     char *data_dir;
     char *sqlite_path; /* defaults to DATA_DIR/thoughts.db */
 
-    int log_level; /* enum log_level */
+    int log_level;  /* enum log_level */
+    int log_format; /* enum log_format */
     bool access_log;
 };
 

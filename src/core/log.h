@@ -18,9 +18,20 @@
 
 enum log_level { LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
+/* Text lines for people, or one JSON object per line for collectors. */
+enum log_format { LOG_TEXT, LOG_JSON };
+
 void log_set_level(enum log_level level);
 bool log_enabled(enum log_level level);
 void log_set_access(bool enabled);
+void log_set_format(enum log_format format);
+
+/*
+ * The id of the request the calling thread is handling, put on every
+ * line it logs; NULL between requests.  The string must stay valid until
+ * it is replaced.
+ */
+void log_set_request_id(const char *id);
 
 /* Parses "error", "warning", "info" or "debug"; returns false otherwise. */
 bool log_level_parse(const char *name, enum log_level *out);
@@ -35,6 +46,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 #define log_debug(...)   log_msg(LOG_DEBUG, __VA_ARGS__)
 
 struct log_access_entry {
+    const char *request_id;
+    const char *route; /* the route template, never the raw path */
     const char *client;
     const char *method;
     const char *path;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,9 +27,11 @@
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/xalloc.h"
 
-#define MAX_HEADERS 8
+#define MAX_HEADERS    8
+#define REQUEST_ID_MAX 128
 /* Past the body limit we read and drop this much more, then hang up. */
 #define DISCARD_FACTOR 4
 
@@ -41,6 +44,8 @@ struct stream;
 
 struct http_request {
     struct MHD_Connection *conn;
+    char request_id[REQUEST_ID_MAX + 1];
+    int route; /* METRICS_UNMATCHED until the router sets it */
     char *method;
     char *path;
     char *raw_uri;
@@ -69,6 +74,7 @@ static struct MHD_Daemon *daemon_handle;
 static http_handler app_handler;
 static size_t max_body;
 static atomic_int in_flight;
+static atomic_bool stopping;
 
 static double elapsed_ms(const struct timespec *since)
 {
@@ -120,6 +126,49 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return NULL;
 }
 
+/* A 64-bit generator per thread, seeded once from the kernel. */
+static uint64_t next_random(void)
+{
+    static _Thread_local uint64_t state;
+
+    if (state == 0 && getrandom(&state, sizeof(state), 0) != sizeof(state))
+        state = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&state;
+    state += 0x9e3779b97f4a7c15u;
+    uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static bool sane_request_id(const char *id)
+{
+    size_t n = 0;
+
+    for (; id[n] != '\0'; n++) {
+        char c = id[n];
+        if (n == REQUEST_ID_MAX ||
+            !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+              c == '-'))
+            return false;
+    }
+    return n > 0;
+}
+
+static void assign_request_id(struct http_request *req)
+{
+    const char *given =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Request-ID");
+
+    if (given != NULL && sane_request_id(given)) {
+        snprintf(req->request_id, sizeof(req->request_id), "%s", given);
+        return;
+    }
+    snprintf(req->request_id, sizeof(req->request_id), "%016llx%016llx",
+             (unsigned long long)next_random(),
+             (unsigned long long)next_random());
+}
+
 static struct http_request *request_new(struct MHD_Connection *conn,
                                         const char *url, const char *method)
 {
@@ -137,7 +186,10 @@ static struct http_request *request_new(struct MHD_Connection *conn,
         req->raw_uri = xstrdup(url);
         clock_gettime(CLOCK_MONOTONIC, &req->started);
     }
+    req->route = METRICS_UNMATCHED;
+    assign_request_id(req);
     atomic_fetch_add(&in_flight, 1);
+    metrics_in_flight(1);
     return req;
 }
 
@@ -169,11 +221,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         log_debug("request %s %s ended early (code %d)", req->method, req->path,
                   (int)toe);
     client_address(conn, client, sizeof(client));
+    double ms = elapsed_ms(&req->started);
     struct log_access_entry entry = {
-        client,      req->method, req->path,
-        req->status, req->bytes,  elapsed_ms(&req->started),
+        .request_id = req->request_id,
+        .route = metrics_route_name(req->route),
+        .client = client,
+        .method = req->method,
+        .path = req->path,
+        .status = req->status,
+        .bytes = req->bytes,
+        .duration_ms = ms,
     };
     log_access(&entry);
+    metrics_request(req->route, req->method, req->status, ms / 1000.0);
 
     if (req->stream != NULL)
         req->stream->req = NULL;
@@ -188,6 +248,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(req);
     *con_cls = NULL;
     atomic_fetch_sub(&in_flight, 1);
+    metrics_in_flight(-1);
 }
 
 /* ---- responses ------------------------------------------------------ */
@@ -203,6 +264,7 @@ static void queue(struct http_request *req, unsigned status,
     for (int i = 0; i < req->n_headers; i++)
         MHD_add_response_header(resp, req->header_name[i],
                                 req->header_value[i]);
+    MHD_add_response_header(resp, "X-Request-ID", req->request_id);
     req->status = status;
     req->responded = true;
     if (MHD_queue_response(req->conn, status, resp) != MHD_YES)
@@ -224,7 +286,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     struct stream *st = cls;
+
+    log_set_request_id(st->req != NULL ? st->req->request_id : NULL);
     ssize_t n = st->fill(st->ctx, buf, max);
+    log_set_request_id(NULL);
 
     if (n > 0 && st->req != NULL)
         st->req->bytes += (uint64_t)n;
@@ -295,6 +360,21 @@ static void respond_too_large(struct http_request *req)
 }
 
 /* ---- request accessors ---------------------------------------------- */
+
+const char *http_request_id(const struct http_request *req)
+{
+    return req->request_id;
+}
+
+void http_set_route(struct http_request *req, int route)
+{
+    req->route = route;
+}
+
+bool http_stopping(void)
+{
+    return atomic_load(&stopping);
+}
 
 const char *http_method(const struct http_request *req)
 {
@@ -474,6 +554,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     if (req->responded)
         return req->queue_failed ? MHD_NO : MHD_YES;
 
+    log_set_request_id(req->request_id);
     if (req->too_large)
         respond_too_large(req);
     else
@@ -483,6 +564,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         respond_message(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
                         "Internal server error");
     }
+    log_set_request_id(NULL);
     return req->queue_failed ? MHD_NO : MHD_YES;
 }
 
@@ -565,6 +647,7 @@ void http_stop(int timeout_s)
 
     if (daemon_handle == NULL)
         return;
+    atomic_store(&stopping, true);
     MHD_socket listener = MHD_quiesce_daemon(daemon_handle);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);

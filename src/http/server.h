@@ -64,6 +64,19 @@ int http_form_field(struct http_request *req, const char *name, char **value,
 void http_add_header(struct http_request *req, const char *name,
                      const char *value);
 
+/*
+ * The request's id: the client's X-Request-ID when it is sane (1 to 128
+ * letters, digits and ._:-), otherwise a new random one.  It is sent
+ * back in X-Request-ID and put on every log line of the request.
+ */
+const char *http_request_id(const struct http_request *req);
+
+/* Records which route template answered, for metrics and the logs. */
+void http_set_route(struct http_request *req, int route);
+
+/* True once http_stop() has begun: the service is going away. */
+bool http_stopping(void);
+
 /* Sends a complete response; body may be NULL when len is 0. */
 void http_respond(struct http_request *req, unsigned status,
                   const char *content_type, const char *body, size_t len);

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/text.h"
 #include "core/timestamp.h"
 #include "core/xalloc.h"
@@ -85,6 +86,7 @@ struct pg_store {
     PGconn *conn;             /* NULL while disconnected */
     struct timespec retry_at; /* no connection attempt before this */
     int backoff_ms;
+    bool lost; /* a working connection broke; the next one is a reconnect */
 };
 
 static atomic_bool schema_ready;
@@ -229,14 +231,18 @@ static bool ensure_connected(struct pg_store *s)
             return true;
         log_warning("PostgreSQL connection lost; reconnecting");
         disconnect(s);
+        s->lost = true;
     }
     if (now_ms() <
         (int64_t)s->retry_at.tv_sec * 1000 + s->retry_at.tv_nsec / 1000000)
         return false;
 
     if (open_connection(s, err, sizeof(err))) {
-        if (s->backoff_ms > 0)
+        if (s->backoff_ms > 0 || s->lost) {
             log_info("PostgreSQL connection re-established");
+            metrics_db_reconnect();
+        }
+        s->lost = false;
         s->backoff_ms = 0;
         return true;
     }
@@ -292,9 +298,11 @@ static enum store_result execute(struct pg_store *s, enum stmt_id id,
     const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     bool retry_later = transient(sqlstate);
     PQclear(res);
+    metrics_db_error();
     if (PQstatus(s->conn) != CONNECTION_OK) {
         log_warning("PostgreSQL connection lost during %s: %s", st->name, msg);
         disconnect(s);
+        s->lost = true;
         *broken = true;
         return STORE_UNAVAILABLE;
     }
@@ -459,7 +467,16 @@ static enum store_result pg_delete(struct store *base, int64_t id)
 
 static enum store_result pg_check(struct store *base)
 {
-    return ensure_connected(from_base(base)) ? STORE_OK : STORE_UNAVAILABLE;
+    struct pg_store *s = from_base(base);
+
+    if (!ensure_connected(s))
+        return STORE_UNAVAILABLE;
+    PGresult *res = PQexec(s->conn, "SELECT 1");
+    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    if (!ok && PQstatus(s->conn) != CONNECTION_OK)
+        disconnect(s);
+    return ok ? STORE_OK : STORE_UNAVAILABLE;
 }
 
 static void pg_close(struct store *base)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/text.h"
 #include "core/timestamp.h"
 #include "core/xalloc.h"
@@ -68,6 +69,7 @@ static enum store_result fail(struct sqlite_store *s, int rc, const char *op)
 {
     int primary = rc & 0xff;
 
+    metrics_db_error();
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
         log_warning("database busy during %s", op);
         return STORE_UNAVAILABLE;

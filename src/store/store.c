@@ -108,3 +108,8 @@ enum store_result store_delete(struct store *s, int64_t id)
 {
     return s->ops->delete (s, id);
 }
+
+enum store_result store_check(struct store *s)
+{
+    return s->ops->check(s);
+}

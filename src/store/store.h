@@ -103,6 +103,9 @@ enum store_result store_list(struct store *s, const struct store_query *q,
 /* Deletes the thought `id`; deleting an absent id is STORE_OK. */
 enum store_result store_delete(struct store *s, int64_t id);
 
+/* Asks the database a trivial question: STORE_OK when it answers. */
+enum store_result store_check(struct store *s);
+
 /*
  * Engine constructors, used by store.c.  SQLite fails at once when the
  * file cannot be used; PostgreSQL always returns a store, which connects
