@@ -15,10 +15,11 @@ CC      ?= cc
 SANITIZE ?=
 WERROR  ?=
 
+# BUILD picks the build directory (parallel builds each take their own).
 ifeq ($(SANITIZE),)
-BUILD   := build
+BUILD   ?= build
 else
-BUILD   := build-sanitize
+BUILD   ?= build-sanitize
 endif
 
 PKGS    := libmicrohttpd jansson openssl sqlite3 libutf8proc libpq

@@ -28,6 +28,7 @@ enum stmt_id {
     ST_LIST_ALL,
     ST_LIST_USER,
     ST_LIST_SEARCH,
+    ST_LIST_USER_SEARCH,
     ST_DELETE,
     ST_COUNT
 };
@@ -41,6 +42,9 @@ static const char *const statements[ST_COUNT] = {
         COLUMNS "WHERE username = ?3 AND id > ?1 ORDER BY id LIMIT ?2",
     [ST_LIST_SEARCH] = COLUMNS "WHERE id > ?1 AND instr(casefold(text), ?3) "
                                "> 0 ORDER BY id LIMIT ?2",
+    [ST_LIST_USER_SEARCH] =
+        COLUMNS "WHERE username = ?3 AND id > ?1 AND "
+                "instr(casefold(text), ?4) > 0 ORDER BY id LIMIT ?2",
     [ST_DELETE] = "DELETE FROM thought_model WHERE id = ?1",
 };
 
@@ -214,7 +218,11 @@ static enum store_result sqlite_list(struct store *base,
     struct sqlite_store *s = from_base(base);
     sqlite3_stmt *st;
 
-    if (q->username != NULL) {
+    if (q->username != NULL && q->search != NULL) {
+        st = s->stmt[ST_LIST_USER_SEARCH];
+        sqlite3_bind_text(st, 3, q->username, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, q->search, -1, SQLITE_STATIC);
+    } else if (q->username != NULL) {
         st = s->stmt[ST_LIST_USER];
         sqlite3_bind_text(st, 3, q->username, -1, SQLITE_STATIC);
     } else if (q->search != NULL) {
