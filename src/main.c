@@ -4,6 +4,7 @@
  *   thoughts-backend [--env-file FILE] [serve]     run the HTTP service
  *   thoughts-backend [--env-file FILE] init-db     create the schema, exit
  *   thoughts-backend [--env-file FILE] token USERNAME [--admin] [--ttl S]
+ *   thoughts-backend [--env-file FILE] healthcheck   probe GET /livez
  *   thoughts-backend --help | --version
  *
  * Exit codes: 0 success, 1 runtime failure (cannot listen, database or
@@ -24,6 +25,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "http/probe.h"
 #include "http/server.h"
 #include "store/store.h"
 
@@ -49,6 +51,11 @@ static void usage(FILE *out)
             "signed with\n"
             "                        PRIVATE_KEY_FILE or the development "
             "key pair\n"
+            "  healthcheck           exit 0 when the server on PORT answers "
+            "GET /livez\n"
+            "                        with 200 within 2 s, else 1 (for "
+            "container\n"
+            "                        health checks)\n"
             "  --help, --version\n"
             "\n"
             "Options:\n"
@@ -213,6 +220,27 @@ static int token(const struct config *cfg, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* Exit 0 when the server on this host answers GET /livez with 200. */
+static int healthcheck(const struct config *cfg)
+{
+    const char *host = probe_local_address(cfg->bind_address);
+    int status;
+
+    enum probe_result r = probe_get(host, cfg->port, "/livez", 2000, &status);
+    if (r == PROBE_OK) {
+        printf("healthy: GET /livez on %s port %d answered 200\n", host,
+               cfg->port);
+        return EXIT_OK;
+    }
+    if (status != 0)
+        fprintf(stderr, "unhealthy: GET /livez on %s port %d answered %d\n",
+                host, cfg->port, status);
+    else
+        fprintf(stderr, "unhealthy: GET /livez on %s port %d: %s\n", host,
+                cfg->port, probe_result_text(r));
+    return EXIT_RUNTIME;
+}
+
 int main(int argc, char **argv)
 {
     int i = 1;
@@ -240,7 +268,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(command, "serve") != 0 && strcmp(command, "init-db") != 0 &&
-        strcmp(command, "token") != 0) {
+        strcmp(command, "token") != 0 && strcmp(command, "healthcheck") != 0) {
         fprintf(stderr, "unknown command %s\n\n", command);
         usage(stderr);
         return EXIT_USAGE;
@@ -260,6 +288,8 @@ int main(int argc, char **argv)
         rc = serve(&cfg);
     else if (strcmp(command, "init-db") == 0)
         rc = init_db(&cfg);
+    else if (strcmp(command, "healthcheck") == 0)
+        rc = healthcheck(&cfg);
     else
         rc = token(&cfg, argc - i, argv + i);
     config_free(&cfg);
