@@ -208,31 +208,46 @@ void router_init(void)
     metrics_set_routes(templates, (int)N_ROUTES);
 }
 
-void router_handle(struct http_request *req)
+enum router_outcome router_match(const char *path, size_t len, int *route,
+                                 int64_t *id)
 {
-    const char *path = http_path(req);
-    size_t len = strlen(path);
-    int64_t id = 0;
     enum match how;
-    const struct route *r = find(path, len, &id, &how);
+    const struct route *r = find(path, len, id, &how);
 
     if (r == NULL && len > 0 && path[len - 1] != '/') {
         /* Would the path match with a slash added?  Then redirect. */
         char *slashed = xmalloc(len + 2);
         memcpy(slashed, path, len);
         memcpy(slashed + len, "/", 2);
-        bool known = find(slashed, len + 1, &id, &how) != NULL;
+        bool known = find(slashed, len + 1, id, &how) != NULL;
         free(slashed);
-        if (known) {
-            redirect_to_slash(req);
-            return;
-        }
+        /* An id too large is 404 with or without the slash. */
+        if (known && how == MATCH)
+            return ROUTER_REDIRECT;
     }
-    if (r == NULL || how == MATCH_ID_TOO_LARGE) {
+    if (r == NULL || how == MATCH_ID_TOO_LARGE)
+        return ROUTER_NOT_FOUND;
+    *route = (int)(r - routes);
+    return ROUTER_FOUND;
+}
+
+void router_handle(struct http_request *req)
+{
+    const char *path = http_path(req);
+    int route = 0;
+    int64_t id = 0;
+
+    switch (router_match(path, strlen(path), &route, &id)) {
+    case ROUTER_REDIRECT:
+        redirect_to_slash(req);
+        return;
+    case ROUTER_NOT_FOUND:
         api_send_error(req, 404,
                        "The requested URL was not found on the server");
         return;
+    case ROUTER_FOUND:
+        break;
     }
-    http_set_route(req, (int)(r - routes));
-    dispatch(req, r, id);
+    http_set_route(req, route);
+    dispatch(req, &routes[route], id);
 }

@@ -231,35 +231,53 @@ static void media_type(struct http_request *req, char *out, size_t size)
 
 enum text_source { TEXT_FOUND, TEXT_ABSENT, TEXT_ANSWERED };
 
+enum thoughts_json thoughts_json_text(const char *body, size_t len,
+                                      struct buf *text)
+{
+    json_t *doc = json_loadb(body, len, JSON_ALLOW_NUL, NULL);
+
+    if (doc == NULL)
+        return THOUGHTS_JSON_INVALID;
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return THOUGHTS_JSON_NOT_OBJECT;
+    }
+
+    enum thoughts_json r = THOUGHTS_JSON_NO_TEXT;
+    json_t *value = json_object_get(doc, "text");
+    if (json_is_string(value)) {
+        buf_append(text, json_string_value(value), json_string_length(value));
+        r = THOUGHTS_JSON_TEXT;
+    } else if (value != NULL) {
+        r = THOUGHTS_JSON_NOT_STRING;
+    }
+    json_decref(doc);
+    return r;
+}
+
 /* Takes `text` from a JSON object body; answers 400 for a bad body. */
 static enum text_source text_from_json(struct http_request *req,
                                        struct buf *text)
 {
     size_t len;
     const char *body = http_body(req, &len);
-    json_t *doc = json_loadb(body, len, JSON_ALLOW_NUL, NULL);
 
-    if (doc == NULL) {
+    switch (thoughts_json_text(body, len, text)) {
+    case THOUGHTS_JSON_TEXT:
+        return TEXT_FOUND;
+    case THOUGHTS_JSON_NO_TEXT:
+        return TEXT_ABSENT;
+    case THOUGHTS_JSON_INVALID:
         api_send_error(req, 400, "The request body is not valid JSON");
-        return TEXT_ANSWERED;
-    }
-    if (!json_is_object(doc)) {
-        json_decref(doc);
+        break;
+    case THOUGHTS_JSON_NOT_OBJECT:
         api_send_error(req, 400, "The request body must be a JSON object");
-        return TEXT_ANSWERED;
-    }
-
-    enum text_source r = TEXT_ABSENT;
-    json_t *value = json_object_get(doc, "text");
-    if (json_is_string(value)) {
-        buf_append(text, json_string_value(value), json_string_length(value));
-        r = TEXT_FOUND;
-    } else if (value != NULL) {
+        break;
+    case THOUGHTS_JSON_NOT_STRING:
         api_send_field_error(req, "text", "must be a string");
-        r = TEXT_ANSWERED;
+        break;
     }
-    json_decref(doc);
-    return r;
+    return TEXT_ANSWERED;
 }
 
 static enum text_source text_from_form(struct http_request *req,
