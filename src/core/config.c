@@ -27,6 +27,7 @@ struct setting {
 static const char *const engines[] = {"SQLITE", "POSTGRESQL", NULL};
 static const char *const levels[] = {"error", "warning", "info", "debug", NULL};
 static const char *const formats[] = {"text", "json", NULL};
+static const char *const sync_modes[] = {"full", "normal", NULL};
 
 #define FIELD(f) offsetof(struct config, f)
 
@@ -37,6 +38,10 @@ static const struct setting settings[] = {
      "SQLite database file (default: DATA_DIR/thoughts.db)"},
     {"DATA_DIR", SET_STRING, FIELD(data_dir), "data", 0, 0, NULL, false,
      "directory for the SQLite file and the development key pair"},
+    {"SQLITE_SYNCHRONOUS", SET_CHOICE, FIELD(sqlite_synchronous), "full", 0, 0,
+     sync_modes, false,
+     "full: no answered write is lost on power loss; normal: faster, the "
+     "last writes may be"},
     {"POSTGRES_HOST", SET_STRING, FIELD(postgres_host), "localhost", 0, 0, NULL,
      false, "PostgreSQL host"},
     {"POSTGRES_PORT", SET_INT, FIELD(postgres_port), "5432", 1, 65535, NULL,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 enum db_engine { ENGINE_SQLITE, ENGINE_POSTGRESQL };
+enum db_sync { DB_SYNC_FULL, DB_SYNC_NORMAL };
 
 struct config {
     int engine; /* enum db_engine */
@@ -36,7 +37,8 @@ struct config {
     bool admin_auth;
 
     char *data_dir;
-    char *sqlite_path; /* defaults to DATA_DIR/thoughts.db */
+    char *sqlite_path;      /* defaults to DATA_DIR/thoughts.db */
+    int sqlite_synchronous; /* enum db_sync */
 
     int log_level;  /* enum log_level */
     int log_format; /* enum log_format */

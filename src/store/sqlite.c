@@ -1,53 +1,82 @@
 /*
- * SQLite engine: one connection per worker thread, WAL mode, a busy
- * timeout, and every statement prepared once when the connection opens.
+ * SQLite engine: one reading connection per worker thread, WAL mode, a
+ * busy timeout, and every statement prepared once when the connection
+ * opens.  Inserts and deletes go to the group-commit writer
+ * (sqlite_writer.c), which owns the only writing connection.
  *
- * Search folds case with the SQL function casefold(), registered on each
- * connection from core/text.h, and matches with instr(), so that %, _
- * and \ in the needle are ordinary characters.
+ * Search folds case with casefold() (core/text.h) and matches literally,
+ * so %, _ and \ in the needle are ordinary characters.  A needle of three
+ * characters or more is looked up in thought_search, an FTS5 trigram
+ * index over the folded text of each row, which makes the lookup exact
+ * without reading every row.  Only our code can fold, so rows inserted
+ * or changed by hand with plain SQL are queued by built-in triggers in
+ * thought_search_pending, searched there by a scan until the writer has
+ * indexed them, and indexed by the writer soon after.  Shorter needles
+ * scan the table.
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/text.h"
 #include "core/timestamp.h"
 #include "core/xalloc.h"
+#include "store/sqlite_int.h"
 #include "store/store.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
 #define COLUMNS "SELECT id, username, text, timestamp FROM thought_model "
 
+/* The trigram tokenizer cannot look up fewer characters than this. */
+#define INDEX_MIN_CHARS 3
+
 enum stmt_id {
-    ST_INSERT,
     ST_GET,
     ST_LIST_ALL,
     ST_LIST_USER,
-    ST_LIST_SEARCH,
+    ST_LIST_SEARCH_SCAN,
+    ST_LIST_SEARCH_INDEX,
     ST_LIST_USER_SEARCH,
-    ST_DELETE,
     ST_COUNT
 };
 
+/*
+ * The indexed search takes the first ?2 index hits and the first ?2
+ * pending rows that match after ?1; the first ?2 of their union are the
+ * first ?2 of the answer.
+ */
 static const char *const statements[ST_COUNT] = {
-    [ST_INSERT] = "INSERT INTO thought_model (username, text, timestamp) "
-                  "VALUES (?1, ?2, ?3) RETURNING id",
     [ST_GET] = COLUMNS "WHERE id = ?1",
     [ST_LIST_ALL] = COLUMNS "WHERE id > ?1 ORDER BY id LIMIT ?2",
     [ST_LIST_USER] =
         COLUMNS "WHERE username = ?3 AND id > ?1 ORDER BY id LIMIT ?2",
-    [ST_LIST_SEARCH] = COLUMNS "WHERE id > ?1 AND instr(casefold(text), ?3) "
-                               "> 0 ORDER BY id LIMIT ?2",
+    [ST_LIST_SEARCH_SCAN] = COLUMNS
+    "WHERE id > ?1 AND instr(casefold(text), ?3) > 0 ORDER BY id LIMIT ?2",
+    [ST_LIST_SEARCH_INDEX] = COLUMNS
+    "WHERE id IN ("
+    " SELECT rowid FROM (SELECT rowid FROM thought_search"
+    "  WHERE thought_search MATCH ?4 AND rowid > ?1 ORDER BY rowid LIMIT ?2)"
+    " UNION ALL"
+    " SELECT id FROM (SELECT p.id FROM thought_search_pending AS p"
+    "  JOIN thought_model AS m ON m.id = p.id"
+    "  WHERE p.id > ?1 AND instr(casefold(m.text), ?3) > 0"
+    "  ORDER BY p.id LIMIT ?2))"
+    " ORDER BY id LIMIT ?2",
     [ST_LIST_USER_SEARCH] =
         COLUMNS "WHERE username = ?3 AND id > ?1 AND "
                 "instr(casefold(text), ?4) > 0 ORDER BY id LIMIT ?2",
-    [ST_DELETE] = "DELETE FROM thought_model WHERE id = ?1",
 };
 
+/*
+ * The original's table, and the search index beside it.  The triggers use
+ * only built-in SQL, so that they also run for rows written by hand (by
+ * the sqlite3 shell or Python, which know nothing of casefold()): they
+ * drop a changed row from the index and queue it for the writer.
+ */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS thought_model ("
     " id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,"
@@ -55,12 +84,38 @@ static const char schema[] =
     " text VARCHAR(250),"
     " timestamp DATETIME DEFAULT (CURRENT_TIMESTAMP));"
     "CREATE INDEX IF NOT EXISTS ix_thought_model_username"
-    " ON thought_model (username);";
+    " ON thought_model (username);"
+    "CREATE TABLE IF NOT EXISTS thought_search_pending ("
+    " id INTEGER PRIMARY KEY);"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS thought_search USING fts5("
+    " folded, tokenize = 'trigram case_sensitive 1');"
+    "CREATE TRIGGER IF NOT EXISTS thought_search_on_insert"
+    " AFTER INSERT ON thought_model BEGIN"
+    " INSERT OR IGNORE INTO thought_search_pending (id) VALUES (new.id);"
+    " END;"
+    "CREATE TRIGGER IF NOT EXISTS thought_search_on_update"
+    " AFTER UPDATE OF id, text ON thought_model BEGIN"
+    " DELETE FROM thought_search WHERE rowid = old.id;"
+    " DELETE FROM thought_search_pending WHERE id = old.id;"
+    " INSERT OR IGNORE INTO thought_search_pending (id) VALUES (new.id);"
+    " END;"
+    "CREATE TRIGGER IF NOT EXISTS thought_search_on_delete"
+    " AFTER DELETE ON thought_model BEGIN"
+    " DELETE FROM thought_search WHERE rowid = old.id;"
+    " DELETE FROM thought_search_pending WHERE id = old.id;"
+    " END;";
+
+/* A table made before the index (by the original): queue every row. */
+static const char queue_existing[] =
+    "INSERT OR IGNORE INTO thought_search_pending (id)"
+    " SELECT id FROM thought_model;";
 
 struct sqlite_store {
     struct store base; /* first, so a struct store * converts back */
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
+    const struct config *cfg;
+    struct buf match; /* the FTS5 query text of the current search */
 };
 
 static struct sqlite_store *from_base(struct store *s)
@@ -68,8 +123,7 @@ static struct sqlite_store *from_base(struct store *s)
     return (struct sqlite_store *)s;
 }
 
-/* Maps an SQLite error to a result, logging what the operator needs. */
-static enum store_result fail(struct sqlite_store *s, int rc, const char *op)
+enum store_result sqlite_fail(sqlite3 *db, int rc, const char *op)
 {
     int primary = rc & 0xff;
 
@@ -78,11 +132,24 @@ static enum store_result fail(struct sqlite_store *s, int rc, const char *op)
         log_warning("database busy during %s", op);
         return STORE_UNAVAILABLE;
     }
-    log_error("database error during %s: %s", op, sqlite3_errmsg(s->db));
+    log_error("database error during %s: %s", op, sqlite3_errmsg(db));
     if (primary == SQLITE_IOERR || primary == SQLITE_FULL ||
         primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY)
         return STORE_UNAVAILABLE;
     return STORE_ERROR;
+}
+
+char *sqlite_fold(const char *in, size_t len, size_t *out_len)
+{
+    char *folded = text_casefold(in, len, out_len);
+
+    if (folded == NULL) {
+        /* Bytes inserted by hand that are not UTF-8: fold what we can. */
+        char *clean = text_sanitize(in, len);
+        folded = text_casefold(clean, strlen(clean), out_len);
+        free(clean);
+    }
+    return folded;
 }
 
 static void casefold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -96,13 +163,7 @@ static void casefold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     const char *in = (const char *)sqlite3_value_text(argv[0]);
     size_t len = (size_t)sqlite3_value_bytes(argv[0]);
     size_t out_len;
-    char *folded = text_casefold(in, len, &out_len);
-    if (folded == NULL) {
-        /* Bytes inserted by hand that are not UTF-8: fold what we can. */
-        char *clean = text_sanitize(in, len);
-        folded = text_casefold(clean, strlen(clean), &out_len);
-        free(clean);
-    }
+    char *folded = sqlite_fold(in, len, &out_len);
     sqlite3_result_text(ctx, folded, (int)out_len, free);
 }
 
@@ -113,6 +174,7 @@ static void sqlite_close(struct store *base)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     sqlite3_close_v2(s->db);
+    buf_free(&s->match);
     free(s);
 }
 
@@ -156,7 +218,7 @@ static enum store_result run_select(struct sqlite_store *s, sqlite3_stmt *st,
     if (rows != NULL)
         *rows = n;
     if (rc != SQLITE_DONE)
-        return fail(s, rc, op);
+        return sqlite_fail(s->db, rc, op);
     return STORE_OK;
 }
 
@@ -165,22 +227,8 @@ static enum store_result sqlite_create(struct store *base, const char *username,
                                        int64_t *id)
 {
     struct sqlite_store *s = from_base(base);
-    sqlite3_stmt *st = s->stmt[ST_INSERT];
-    char when[TIMESTAMP_TEXT_SIZE];
 
-    timestamp_format_db(timestamp, when);
-    sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, when, -1, SQLITE_STATIC);
-
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        rc = sqlite3_step(st);
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "insert");
+    return sqlite_writer_insert(s->cfg, username, text, timestamp, id);
 }
 
 struct get_ctx {
@@ -211,6 +259,43 @@ static enum store_result sqlite_get(struct store *base, int64_t id,
     return r;
 }
 
+/* Can the trigram index answer this (folded) needle? */
+static bool indexable(const char *needle)
+{
+    long chars = text_length(needle, strlen(needle));
+
+    return chars >= INDEX_MIN_CHARS;
+}
+
+/* The needle as one FTS5 phrase: in double quotes, quotes doubled. */
+static const char *match_phrase(struct sqlite_store *s, const char *needle)
+{
+    buf_reset(&s->match);
+    buf_puts(&s->match, "\"");
+    for (const char *p = needle; *p != '\0'; p++) {
+        if (*p == '"')
+            buf_puts(&s->match, "\"");
+        buf_append(&s->match, p, 1);
+    }
+    buf_puts(&s->match, "\"");
+    return buf_str(&s->match);
+}
+
+static sqlite3_stmt *bind_search(struct sqlite_store *s, const char *needle)
+{
+    sqlite3_stmt *st;
+
+    if (!indexable(needle)) {
+        st = s->stmt[ST_LIST_SEARCH_SCAN];
+        sqlite3_bind_text(st, 3, needle, -1, SQLITE_STATIC);
+        return st;
+    }
+    st = s->stmt[ST_LIST_SEARCH_INDEX];
+    sqlite3_bind_text(st, 3, needle, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, match_phrase(s, needle), -1, SQLITE_STATIC);
+    return st;
+}
+
 static enum store_result sqlite_list(struct store *base,
                                      const struct store_query *q,
                                      store_row_fn fn, void *ctx, int *rows)
@@ -226,8 +311,7 @@ static enum store_result sqlite_list(struct store *base,
         st = s->stmt[ST_LIST_USER];
         sqlite3_bind_text(st, 3, q->username, -1, SQLITE_STATIC);
     } else if (q->search != NULL) {
-        st = s->stmt[ST_LIST_SEARCH];
-        sqlite3_bind_text(st, 3, q->search, -1, SQLITE_STATIC);
+        st = bind_search(s, q->search);
     } else {
         st = s->stmt[ST_LIST_ALL];
     }
@@ -239,13 +323,8 @@ static enum store_result sqlite_list(struct store *base,
 static enum store_result sqlite_delete(struct store *base, int64_t id)
 {
     struct sqlite_store *s = from_base(base);
-    sqlite3_stmt *st = s->stmt[ST_DELETE];
 
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "delete");
+    return sqlite_writer_delete(s->cfg, id);
 }
 
 static enum store_result sqlite_check(struct store *base)
@@ -263,23 +342,66 @@ static const struct store_ops sqlite_ops = {
     .close = sqlite_close,
 };
 
-/* Settings that hold per connection, and the schema on the first one. */
-static bool configure(struct sqlite_store *s, bool create_schema, char *err,
-                      size_t err_size)
+static bool table_exists(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st;
+    bool found = false;
+
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+/*
+ * Creates what is missing in one transaction, so that two instances
+ * starting at once cannot both queue an existing table for indexing.
+ */
+static int create_schema_now(sqlite3 *db, char **msg)
+{
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, msg);
+    if (rc != SQLITE_OK)
+        return rc;
+
+    bool had_index = table_exists(db, "thought_search");
+    rc = sqlite3_exec(db, schema, NULL, NULL, msg);
+    if (rc == SQLITE_OK && !had_index)
+        rc = sqlite3_exec(db, queue_existing, NULL, NULL, msg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, msg);
+    if (rc != SQLITE_OK)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    else if (!had_index)
+        log_info("SQLite: search index created; existing rows are indexed "
+                 "in the background");
+    return rc;
+}
+
+/* Settings that hold per connection, and the schema when asked. */
+static bool configure(sqlite3 *db, const struct config *cfg, bool create_schema,
+                      char *err, size_t err_size)
 {
     char *msg = NULL;
+    const char *pragmas = cfg->sqlite_synchronous == DB_SYNC_NORMAL
+                              ? "PRAGMA journal_mode=WAL;"
+                                "PRAGMA synchronous=NORMAL;"
+                              : "PRAGMA journal_mode=WAL;"
+                                "PRAGMA synchronous=FULL;";
 
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    sqlite3_extended_result_codes(s->db, 1);
-    int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, &msg);
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(db, 1);
+    int rc = sqlite3_exec(db, pragmas, NULL, NULL, &msg);
     if (rc == SQLITE_OK && create_schema)
-        rc = sqlite3_exec(s->db, schema, NULL, NULL, &msg);
+        rc = create_schema_now(db, &msg);
     if (rc != SQLITE_OK) {
         snprintf(err, err_size, "%s", msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
         return false;
     }
-    rc = sqlite3_create_function_v2(s->db, "casefold", 1,
+    rc = sqlite3_create_function_v2(db, "casefold", 1,
                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                     casefold_sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
@@ -290,6 +412,31 @@ static bool configure(struct sqlite_store *s, bool create_schema, char *err,
     return true;
 }
 
+sqlite3 *sqlite_connect(const struct config *cfg, bool create_schema, char *err,
+                        size_t err_size)
+{
+    sqlite3 *db = NULL;
+    int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    char why[200];
+
+    int rc = sqlite3_open_v2(cfg->sqlite_path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, err_size, "cannot open SQLite database %s: %s",
+                 cfg->sqlite_path,
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close_v2(db);
+        return NULL;
+    }
+    if (!configure(db, cfg, create_schema, why, sizeof(why))) {
+        snprintf(err, err_size, "SQLite database %s: %s", cfg->sqlite_path,
+                 why);
+        sqlite3_close_v2(db);
+        return NULL;
+    }
+    return db;
+}
+
 static bool prepare_all(struct sqlite_store *s, char *err, size_t err_size)
 {
     for (int i = 0; i < ST_COUNT; i++) {
@@ -297,8 +444,9 @@ static bool prepare_all(struct sqlite_store *s, char *err, size_t err_size)
             sqlite3_prepare_v3(s->db, statements[i], -1,
                                SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL);
         if (rc != SQLITE_OK) {
-            snprintf(err, err_size, "cannot prepare statements: %s",
-                     sqlite3_errmsg(s->db));
+            snprintf(err, err_size,
+                     "SQLite database %s: cannot prepare statements: %s",
+                     s->cfg->sqlite_path, sqlite3_errmsg(s->db));
             return false;
         }
     }
@@ -308,24 +456,16 @@ static bool prepare_all(struct sqlite_store *s, char *err, size_t err_size)
 struct store *store_sqlite_open(const struct config *cfg, bool create_schema,
                                 char *err, size_t err_size)
 {
-    struct sqlite_store *s = xcalloc(1, sizeof(*s));
-    int flags =
-        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    sqlite3 *db = sqlite_connect(cfg, create_schema, err, err_size);
 
-    s->base.ops = &sqlite_ops;
-    int rc = sqlite3_open_v2(cfg->sqlite_path, &s->db, flags, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(err, err_size, "cannot open SQLite database %s: %s",
-                 cfg->sqlite_path,
-                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-        sqlite_close(&s->base);
+    if (db == NULL)
         return NULL;
-    }
-    char why[200];
-    if (!configure(s, create_schema, why, sizeof(why)) ||
-        !prepare_all(s, why, sizeof(why))) {
-        snprintf(err, err_size, "SQLite database %s: %s", cfg->sqlite_path,
-                 why);
+
+    struct sqlite_store *s = xcalloc(1, sizeof(*s));
+    s->base.ops = &sqlite_ops;
+    s->db = db;
+    s->cfg = cfg;
+    if (!prepare_all(s, err, err_size)) {
         sqlite_close(&s->base);
         return NULL;
     }

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "store/sqlite_int.h"
 
 struct registered {
     struct store *store;
@@ -75,6 +76,7 @@ struct store *store_for_thread(void)
 
 void store_shutdown(void)
 {
+    sqlite_writer_stop();
     pthread_mutex_lock(&registry_lock);
     while (registry != NULL) {
         struct registered *r = registry;
