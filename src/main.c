@@ -114,9 +114,15 @@ static int serve(const struct config *cfg)
     }
 
     struct http_options opts = {
-        cfg->bind_address,    cfg->port,
-        cfg->workers,         (size_t)cfg->max_body_bytes,
-        cfg->max_connections, cfg->connection_timeout,
+        .bind_address = cfg->bind_address,
+        .port = cfg->port,
+        .workers = cfg->workers,
+        .max_body = (size_t)cfg->max_body_bytes,
+        .max_connections = cfg->max_connections,
+        .connection_timeout = cfg->connection_timeout,
+        .max_header = (size_t)cfg->max_header_bytes,
+        .max_per_client = cfg->max_connections_per_client,
+        .request_timeout = cfg->request_timeout,
     };
     if (!http_start(&opts, router_handle, err, sizeof(err))) {
         log_error("%s", err);

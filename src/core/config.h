@@ -29,6 +29,9 @@ struct config {
     int max_body_bytes;
     int max_connections;
     int connection_timeout;
+    int max_header_bytes;
+    int max_connections_per_client;
+    int request_timeout;
     int shutdown_timeout;
 
     char *public_key;

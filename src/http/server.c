@@ -7,19 +7,31 @@
  * it close the connection.  Per-connection state (the raw URI, which is
  * the only place the undecoded query string survives) lives in the
  * socket context; per-request state lives in struct http_request.
+ *
+ * Limits: a request's head is checked on the first call, before any body
+ * is read, so a refused request (431, 400, 413) never has its body parsed
+ * and the connection is closed after the answer: nothing in a refused
+ * body can run as a second request.  libmicrohttpd's own timeout only
+ * measures silence, which a client sending a byte now and then never
+ * trips; a watchdog thread therefore gives every request a deadline
+ * (request_timeout) counted from the connection's start or the end of
+ * its previous response, and shuts down the sockets of the late ones.
  */
 #include "http/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,10 +46,28 @@
 #define REQUEST_ID_MAX 128
 /* Past the body limit we read and drop this much more, then hang up. */
 #define DISCARD_FACTOR 4
+/* How often the watchdog looks for requests past their deadline. */
+#define WATCH_INTERVAL_MS 200
+/*
+ * libmicrohttpd keeps a connection's head and read buffer in one pool;
+ * it must hold a head at our limit with room to spare, so that we, not
+ * the library, refuse the oversized ones (its answer is not JSON).
+ */
+#define POOL_MIN   (32 * 1024)
+#define POOL_SLACK (16 * 1024)
 
 struct connection_state {
     char *raw_uri;
     struct timespec started;
+
+    /* The fields below belong to the watchdog: read or write them only
+     * with watch_lock held. */
+    int fd;
+    struct timespec waiting_since; /* connected, or last response ended */
+    bool waiting;                  /* the next request is not in yet */
+    bool request_seen;             /* its request line has arrived */
+    bool cut_off;                  /* the watchdog shut the socket down */
+    struct connection_state *prev, *next;
 };
 
 struct stream;
@@ -53,6 +83,7 @@ struct http_request {
     struct buf body;
     uint64_t body_seen; /* including bytes dropped past the limit */
     bool too_large;
+    bool refused; /* answered from the head alone; the body is dropped */
     bool responded;
     bool queue_failed;
     unsigned status;
@@ -73,8 +104,17 @@ struct stream {
 static struct MHD_Daemon *daemon_handle;
 static http_handler app_handler;
 static size_t max_body;
+static size_t max_header;
+static int request_timeout_s;
 static atomic_int in_flight;
 static atomic_bool stopping;
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watch_wake = PTHREAD_COND_INITIALIZER;
+static struct connection_state *watched; /* every open connection */
+static bool watchdog_quit;               /* under watch_lock */
+static bool watchdog_running;
+static pthread_t watchdog;
 
 static double elapsed_ms(const struct timespec *since)
 {
@@ -87,18 +127,69 @@ static double elapsed_ms(const struct timespec *since)
 
 /* ---- connection and request state ---------------------------------- */
 
+static void watch_add(struct connection_state *cs, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+    cs->fd = info != NULL ? info->connect_fd : -1;
+    pthread_mutex_lock(&watch_lock);
+    clock_gettime(CLOCK_MONOTONIC, &cs->waiting_since);
+    cs->waiting = true;
+    cs->next = watched;
+    if (watched != NULL)
+        watched->prev = cs;
+    watched = cs;
+    pthread_mutex_unlock(&watch_lock);
+}
+
+/*
+ * Runs before libmicrohttpd closes the socket, so once this returns the
+ * watchdog can no longer touch a descriptor that may be reused.
+ */
+static void watch_remove(struct connection_state *cs)
+{
+    pthread_mutex_lock(&watch_lock);
+    if (cs->prev != NULL)
+        cs->prev->next = cs->next;
+    else
+        watched = cs->next;
+    if (cs->next != NULL)
+        cs->next->prev = cs->prev;
+    pthread_mutex_unlock(&watch_lock);
+}
+
+/*
+ * Starts (waiting) or stops the clock of the connection's next request.
+ * Returns false when the watchdog has already cut the connection off.
+ */
+static bool set_waiting(struct connection_state *cs, bool waiting)
+{
+    if (cs == NULL)
+        return true;
+    pthread_mutex_lock(&watch_lock);
+    cs->waiting = waiting;
+    cs->request_seen = false;
+    clock_gettime(CLOCK_MONOTONIC, &cs->waiting_since);
+    bool alive = !cs->cut_off;
+    pthread_mutex_unlock(&watch_lock);
+    return alive;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn,
                           void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
     (void)cls;
-    (void)conn;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = xcalloc(1, sizeof(struct connection_state));
+        struct connection_state *cs = xcalloc(1, sizeof(*cs));
+        watch_add(cs, conn);
+        *socket_context = cs;
         return;
     }
     struct connection_state *cs = *socket_context;
     if (cs != NULL) {
+        watch_remove(cs);
         free(cs->raw_uri);
         free(cs);
         *socket_context = NULL;
@@ -122,6 +213,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         free(cs->raw_uri);
         cs->raw_uri = xstrdup(uri);
         clock_gettime(CLOCK_MONOTONIC, &cs->started);
+        pthread_mutex_lock(&watch_lock);
+        cs->request_seen = true;
+        pthread_mutex_unlock(&watch_lock);
     }
     return NULL;
 }
@@ -217,6 +311,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
     if (req == NULL)
         return;
+    set_waiting(state_of(conn), true);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         log_debug("request %s %s ended early (code %d)", req->method, req->path,
                   (int)toe);
@@ -498,21 +593,113 @@ int http_form_field(struct http_request *req, const char *name, char **value,
     return 1;
 }
 
-/* ---- the request handler -------------------------------------------- */
+/* ---- the request's head ---------------------------------------------- */
+
+/* What a look over the request's headers found. */
+struct head_scan {
+    size_t bytes;
+    int n_length;
+    const char *length; /* the first Content-Length value */
+    bool lengths_differ;
+    int n_coding;
+    const char *coding; /* the first Transfer-Encoding value */
+    bool bad_name;
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
+                                   const char *key, const char *value)
+{
+    (void)kind;
+    struct head_scan *scan = cls;
+
+    if (value == NULL)
+        value = "";
+    scan->bytes += strlen(key) + strlen(value) + 4; /* ": " and CRLF */
+    if (key[strcspn(key, " \t")] != '\0')
+        scan->bad_name = true;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (scan->n_length++ == 0)
+            scan->length = value;
+        else if (strcmp(value, scan->length) != 0)
+            scan->lengths_differ = true;
+    }
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        if (scan->n_coding++ == 0)
+            scan->coding = value;
+    }
+    return MHD_YES;
+}
+
+/*
+ * Why the body's framing is ambiguous, or NULL when it is not.  Two
+ * parties that read such a request differently (a proxy and us) would
+ * split the stream into different requests, so we refuse it instead.
+ */
+static const char *framing_problem(const struct head_scan *scan)
+{
+    if (scan->bad_name)
+        return "A header name contains white space";
+    if (scan->lengths_differ)
+        return "The request has conflicting Content-Length headers";
+    if (scan->n_coding > 0 && scan->n_length > 0)
+        return "The request has both Transfer-Encoding and Content-Length";
+    if (scan->n_coding > 1 ||
+        (scan->n_coding == 1 && strcasecmp(scan->coding, "chunked") != 0))
+        return "The only transfer coding accepted is chunked";
+    return NULL;
+}
 
 /* True when a declared Content-Length is over the body limit. */
-static bool declared_too_large(struct MHD_Connection *conn)
+static bool declared_too_large(const struct head_scan *scan)
 {
-    const char *cl = MHD_lookup_connection_value(
-        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-    if (cl == NULL)
+    if (scan->length == NULL)
         return false;
     errno = 0;
     char *end;
-    unsigned long long n = strtoull(cl, &end, 10);
-    return errno == ERANGE || (end != cl && n > max_body);
+    unsigned long long n = strtoull(scan->length, &end, 10);
+    return errno == ERANGE || (end != scan->length && n > max_body);
 }
+
+/* Answers from the head alone and has the connection closed after. */
+static void refuse(struct http_request *req, unsigned status,
+                   const char *message)
+{
+    req->refused = true;
+    http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+    respond_message(req, status, message);
+}
+
+/* Checks the head before any body is read; false after refusing it. */
+static bool accept_head(struct http_request *req)
+{
+    struct head_scan scan = {0};
+    char message[128];
+
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, scan_header, &scan);
+    scan.bytes += strlen(req->method) + strlen(req->raw_uri) + 12;
+    if (scan.bytes > max_header) {
+        snprintf(message, sizeof(message),
+                 "The request headers are larger than the limit of %zu "
+                 "bytes",
+                 max_header);
+        refuse(req, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, message);
+        return false;
+    }
+    const char *problem = framing_problem(&scan);
+    if (problem != NULL) {
+        refuse(req, MHD_HTTP_BAD_REQUEST, problem);
+        return false;
+    }
+    if (declared_too_large(&scan)) {
+        req->too_large = true;
+        req->refused = true;
+        respond_too_large(req);
+        return false;
+    }
+    return true;
+}
+
+/* ---- the request handler -------------------------------------------- */
 
 static enum MHD_Result receive_body(struct http_request *req, const char *data,
                                     size_t *size)
@@ -522,13 +709,33 @@ static enum MHD_Result receive_body(struct http_request *req, const char *data,
         req->too_large = true;
         buf_free(&req->body);
     }
-    if (!req->too_large)
+    if (!req->too_large && !req->refused)
         buf_append(&req->body, data, *size);
     *size = 0;
     /* A client that keeps sending far past the limit is cut off. */
     if (req->too_large && req->body_seen > DISCARD_FACTOR * (uint64_t)max_body)
         return MHD_NO;
     return MHD_YES;
+}
+
+/* The whole request is in: run the handler, which must answer. */
+static enum MHD_Result handle(struct http_request *req)
+{
+    if (!set_waiting(state_of(req->conn), false))
+        return MHD_NO; /* the watchdog already answered 408 */
+
+    log_set_request_id(req->request_id);
+    if (req->too_large)
+        respond_too_large(req);
+    else
+        app_handler(req);
+    if (!req->responded) {
+        log_error("no response for %s %s", req->method, req->path);
+        respond_message(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                        "Internal server error");
+    }
+    log_set_request_id(NULL);
+    return req->queue_failed ? MHD_NO : MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -543,29 +750,84 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     if (req == NULL) {
         req = request_new(conn, url, method);
         *con_cls = req;
-        if (declared_too_large(conn)) {
-            req->too_large = true;
-            respond_too_large(req);
-        }
+        if (!accept_head(req))
+            set_waiting(state_of(conn), false);
         return req->queue_failed ? MHD_NO : MHD_YES;
     }
     if (*upload_size > 0)
         return receive_body(req, upload, upload_size);
     if (req->responded)
         return req->queue_failed ? MHD_NO : MHD_YES;
+    return handle(req);
+}
 
-    log_set_request_id(req->request_id);
-    if (req->too_large)
-        respond_too_large(req);
-    else
-        app_handler(req);
-    if (!req->responded) {
-        log_error("no response for %s %s", req->method, req->path);
-        respond_message(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                        "Internal server error");
+/* ---- the watchdog ----------------------------------------------------- */
+
+#define TIMEOUT_BODY "{\"message\": \"The request did not arrive in time\"}\n"
+
+/*
+ * Ends a connection whose request is late.  The socket is shut down, not
+ * closed: libmicrohttpd still owns the descriptor and sees the end of
+ * the stream on its own thread.  A client that had begun a request is
+ * told why first; libmicrohttpd is not writing while a request is still
+ * arriving, so the two writers never mix.
+ */
+static void cut_off(struct connection_state *cs)
+{
+    char answer[256];
+    int n = snprintf(answer, sizeof(answer),
+                     "HTTP/1.1 408 Request Timeout\r\n"
+                     "Content-Type: application/json\r\n"
+                     "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+                     sizeof(TIMEOUT_BODY) - 1, TIMEOUT_BODY);
+
+    if (cs->request_seen)
+        (void)send(cs->fd, answer, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(cs->fd, SHUT_RDWR);
+    cs->cut_off = true;
+}
+
+static void cut_off_late(void)
+{
+    for (struct connection_state *cs = watched; cs != NULL; cs = cs->next) {
+        if (!cs->waiting || cs->cut_off || cs->fd < 0 ||
+            elapsed_ms(&cs->waiting_since) < request_timeout_s * 1000.0)
+            continue;
+        log_debug("closing a connection whose request took over %d s",
+                  request_timeout_s);
+        cut_off(cs);
     }
-    log_set_request_id(NULL);
-    return req->queue_failed ? MHD_NO : MHD_YES;
+}
+
+static void *watch_loop(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&watch_lock);
+    while (!watchdog_quit) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += WATCH_INTERVAL_MS * 1000L * 1000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&watch_wake, &watch_lock, &until);
+        cut_off_late();
+    }
+    pthread_mutex_unlock(&watch_lock);
+    return NULL;
+}
+
+static void watchdog_stop(void)
+{
+    if (!watchdog_running)
+        return;
+    pthread_mutex_lock(&watch_lock);
+    watchdog_quit = true;
+    pthread_cond_signal(&watch_wake);
+    pthread_mutex_unlock(&watch_lock);
+    pthread_join(watchdog, NULL);
+    watchdog_running = false;
 }
 
 /* ---- daemon --------------------------------------------------------- */
@@ -616,6 +878,11 @@ bool http_start(const struct http_options *opts, http_handler handler,
         return false;
     app_handler = handler;
     max_body = opts->max_body;
+    max_header = opts->max_header;
+    request_timeout_s = opts->request_timeout;
+    size_t pool = 2 * max_header + POOL_SLACK;
+    if (pool < POOL_MIN)
+        pool = POOL_MIN;
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                      MHD_USE_ITC | MHD_USE_ERROR_LOG;
@@ -627,6 +894,8 @@ bool http_start(const struct http_options *opts, http_handler handler,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opts->workers,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)opts->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->connection_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)opts->max_per_client,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
@@ -637,6 +906,14 @@ bool http_start(const struct http_options *opts, http_handler handler,
                  opts->bind_address, opts->port);
         return false;
     }
+    watchdog_quit = false;
+    if (pthread_create(&watchdog, NULL, watch_loop, NULL) != 0) {
+        snprintf(err, err_size, "cannot start the request watchdog thread");
+        MHD_stop_daemon(daemon_handle);
+        daemon_handle = NULL;
+        return false;
+    }
+    watchdog_running = true;
     return true;
 }
 
@@ -661,4 +938,5 @@ void http_stop(int timeout_s)
                     atomic_load(&in_flight));
     MHD_stop_daemon(daemon_handle);
     daemon_handle = NULL;
+    watchdog_stop();
 }

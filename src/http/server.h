@@ -4,8 +4,11 @@
  * It owns the daemon (epoll, an internal thread pool), reads each request
  * body whole up to a limit (413 past it), and calls the handler once per
  * request, on a pool thread, after the whole body has arrived; answering
- * only then keeps connections alive.  It also writes the access log and
- * counts requests in flight for a graceful shutdown.
+ * only then keeps connections alive.  Before any body is read it refuses
+ * oversized headers (431) and ambiguous framing (400, then hangs up), and
+ * a watchdog thread cuts off clients that send a request too slowly.  It
+ * also writes the access log and counts requests in flight for a
+ * graceful shutdown.
  *
  * A handler must answer exactly once with http_respond() or
  * http_respond_stream(); headers added before that go on the response.
@@ -21,13 +24,20 @@ struct http_request;
 
 typedef void (*http_handler)(struct http_request *req);
 
+/*
+ * Every limit is enforced here; README's "Limits" section lists them.
+ * A zero max_per_client means no limit per client address.
+ */
 struct http_options {
     const char *bind_address;
     int port;
     int workers;
-    size_t max_body;
-    int max_connections;
-    int connection_timeout;
+    size_t max_body;        /* request body bytes; larger is 413 */
+    int max_connections;    /* in total; more wait to be accepted */
+    int connection_timeout; /* seconds without a byte either way */
+    size_t max_header;      /* request line plus headers; larger is 431 */
+    int max_per_client;     /* simultaneous connections per address */
+    int request_timeout;    /* seconds to receive a whole request: 408 */
 };
 
 bool http_start(const struct http_options *opts, http_handler handler,
