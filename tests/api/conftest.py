@@ -178,9 +178,9 @@ def start_server(tmp_path, keys):
     """Starts extra servers with their own settings; stops them after."""
     started = []
 
-    def start(env=None, with_keys=True, data_dir=None):
+    def start(env=None, with_keys=True, data_dir=None, args=("serve",)):
         directory = data_dir or tmp_path / ("server%d" % len(started))
-        srv = Server(directory, keys if with_keys else None, env)
+        srv = Server(directory, keys if with_keys else None, env, args)
         started.append(srv)
         return srv
 
