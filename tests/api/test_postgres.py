@@ -300,3 +300,20 @@ def test_database_restart_mid_run(cluster, server_factory):
     listed = [t["id"] for t in server.get("/api/thoughts/").json()]
     assert listed == sorted(listed)
     assert first.json()["id"] in listed and again.json()["id"] in listed
+
+
+def test_readyz_follows_the_database(cluster, server_factory):
+    server = server_factory(cluster)
+    assert server.get("/readyz").status_code == 200
+
+    cluster.stop()
+    wait_until(lambda: server.get("/readyz").status_code == 503)
+    assert_unavailable(server.get("/readyz"))
+    # Alive while not ready: an orchestrator must not restart it.
+    assert server.get("/livez").status_code == 200
+    assert server.proc.poll() is None
+
+    cluster.start()
+    wait_until(lambda: server.get("/readyz").status_code == 200)
+    assert server.get("/readyz").json()["status"] == "ready"
+    assert server.post("ready again").status_code == 201
