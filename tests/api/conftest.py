@@ -7,11 +7,17 @@ database: "sqlite" (the default; each server gets its own file) or
 cluster with trust authentication and a database "thoughts", as
 scripts/test-api starts one).  Every test uses its own user names, so
 tests never depend on each other's rows.
+
+THOUGHTS_WRAPPER, when set, is a command line the server runs under, for
+example "valgrind --error-exitcode=99 --leak-check=full"; a wrapper that
+reports errors through the exit status fails the test that stops the
+server.  Servers are then given longer to start.
 """
 import base64
 import json
 import os
 import pathlib
+import shlex
 import signal
 import socket
 import subprocess
@@ -27,6 +33,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("THOUGHTS_BIN", str(REPO / "build" / "thoughts-backend"))
 ENGINE = os.environ.get("THOUGHTS_TEST_ENGINE", "sqlite")
+WRAPPER = shlex.split(os.environ.get("THOUGHTS_WRAPPER", ""))
+READY_TIMEOUT = 120.0 if WRAPPER else 15.0
+STOP_TIMEOUT = 120.0 if WRAPPER else 20.0
 
 
 def free_port():
@@ -116,12 +125,12 @@ class Server:
         self.stdout_path = data_dir / "stdout.log"
         self.stderr_path = data_dir / "stderr.log"
         self.proc = subprocess.Popen(
-            [BIN, *args], env=self.env,
+            [*WRAPPER, BIN, *args], env=self.env,
             stdout=open(self.stdout_path, "wb"),
             stderr=open(self.stderr_path, "wb"))
         self.wait_ready()
 
-    def wait_ready(self, timeout=15.0):
+    def wait_ready(self, timeout=READY_TIMEOUT):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -154,7 +163,7 @@ class Server:
     def delete(self, path, **kwargs):
         return self.request("DELETE", path, **kwargs)
 
-    def stop(self, sig=signal.SIGTERM, timeout=20):
+    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         return self.proc.wait(timeout=timeout)
