@@ -676,6 +676,7 @@ static bool accept_head(struct http_request *req)
     char message[128];
 
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, scan_header, &scan);
+    /* The request line: two spaces, "HTTP/1.1" and CRLF besides these. */
     scan.bytes += strlen(req->method) + strlen(req->raw_uri) + 12;
     if (scan.bytes > max_header) {
         snprintf(message, sizeof(message),
