@@ -354,6 +354,27 @@ def test_nul_escape_is_refused_not_truncated(server, keys, user):
     assert mine == []
 
 
+@pytest.mark.parametrize("how", ["form", "multipart", "query"])
+def test_nul_in_form_or_query_is_refused_not_truncated(server, keys, user,
+                                                       how):
+    path = "/api/me/thoughts/"
+    kwargs = {}
+    if how == "form":
+        kwargs["data"] = "text=before%00after"
+        kwargs["headers"] = {"Content-Type":
+                             "application/x-www-form-urlencoded"}
+    elif how == "multipart":
+        kwargs["files"] = {"text": (None, b"before\x00after")}
+    else:
+        path += "?text=before%00after"
+    headers = {**keys.header(user), **kwargs.pop("headers", {})}
+    r = server.post(path, headers=headers, **kwargs)
+    body = assert_json_error(r, 400)
+    assert "text" in body["errors"]
+    mine = server.get("/api/me/thoughts/", headers=keys.header(user)).json()
+    assert mine == []
+
+
 @pytest.mark.parametrize("number", [
     "123456789012345678901234567890", "-98765432109876543210987654321",
     "1e999", "-1e999",
