@@ -14,7 +14,16 @@
  * session in UTC and ISO date style, so neither the process's nor the
  * database's time zone matters.  Search folds case in C with the same
  * function as the SQLite engine, so both engines agree on every
- * character; the table is scanned by id in batches.
+ * character.
+ *
+ * Search index: thought_search holds the folded text of each row, with a
+ * pg_trgm GIN index when the extension can be created, so that a needle
+ * of three characters or more is a LIKE on folded text that the index
+ * answers.  We insert a row and its folded text in one statement.  Rows
+ * written by hand (psql knows nothing of our folding) are queued in
+ * thought_search_pending by a trigger, searched there by a scan, and
+ * folded into the index by a background thread (the indexer).  Every
+ * candidate is checked again in C, so the index only narrows the rows.
  */
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -24,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/text.h"
@@ -35,6 +45,9 @@
 #define MAX_BACKOFF_MS   2000
 #define SCAN_ROWS        500
 #define INT8OID          20
+#define INDEX_MIN_CHARS  3
+#define INDEXER_ROWS     1000
+#define INDEXER_IDLE_S   1
 
 #define COLUMNS                                                                \
     "SELECT id, username, text, \"timestamp\"::timestamp FROM thought_model "
@@ -45,13 +58,33 @@ struct statement {
     int n_params;
 };
 
-enum stmt_id { ST_INSERT, ST_GET, ST_LIST, ST_LIST_USER, ST_DELETE, ST_COUNT };
+enum stmt_id {
+    ST_INSERT,
+    ST_GET,
+    ST_LIST,
+    ST_LIST_USER,
+    ST_SEARCH,
+    ST_DELETE,
+    ST_PENDING,
+    ST_INDEX,
+    ST_COUNT
+};
 
+/*
+ * ST_SEARCH returns candidates: the first $2 index hits and the first $2
+ * queued rows after $1, of which the first $2 by id; C checks each.
+ * ST_INDEX stores folded texts from the indexer and unqueues them, unless
+ * the row changed after the indexer read it.
+ */
 static const struct statement statements[ST_COUNT] = {
     [ST_INSERT] = {"insert",
-                   "INSERT INTO thought_model (username, text, \"timestamp\")"
-                   " VALUES ($1, $2, $3::timestamp) RETURNING id",
-                   3},
+                   "WITH new AS (INSERT INTO thought_model"
+                   " (username, text, \"timestamp\")"
+                   " VALUES ($1, $2, $3::timestamp) RETURNING id),"
+                   " indexed AS (INSERT INTO thought_search (id, folded)"
+                   " SELECT id, $4 FROM new)"
+                   " SELECT id FROM new",
+                   4},
     [ST_GET] = {"get", COLUMNS "WHERE id = $1::int8", 1},
     [ST_LIST] = {"list",
                  COLUMNS "WHERE id > $1::int8 ORDER BY id LIMIT $2::int8", 2},
@@ -59,13 +92,41 @@ static const struct statement statements[ST_COUNT] = {
                       COLUMNS "WHERE username = $3 AND id > $1::int8 "
                               "ORDER BY id LIMIT $2::int8",
                       3},
+    [ST_SEARCH] = {"search",
+                   COLUMNS "WHERE id IN ("
+                           "(SELECT id FROM thought_search WHERE folded LIKE $3"
+                           " AND id > $1::int8 ORDER BY id LIMIT $2::int8)"
+                           " UNION ALL (SELECT id FROM thought_search_pending"
+                           " WHERE id > $1::int8 ORDER BY id LIMIT $2::int8))"
+                           " ORDER BY id LIMIT $2::int8",
+                   3},
     [ST_DELETE] = {"delete", "DELETE FROM thought_model WHERE id = $1::int8",
                    1},
+    [ST_PENDING] = {"pending",
+                    "SELECT p.id, m.text FROM thought_search_pending AS p"
+                    " LEFT JOIN thought_model AS m ON m.id = p.id"
+                    " ORDER BY p.id LIMIT $1::int8",
+                    1},
+    [ST_INDEX] = {"index",
+                  "WITH v AS (SELECT * FROM unnest($1::int8[], $2::text[],"
+                  " $3::text[]) AS v (id, text, folded)),"
+                  " stored AS (INSERT INTO thought_search (id, folded)"
+                  " SELECT v.id, v.folded FROM v JOIN thought_model AS m"
+                  " ON m.id = v.id AND m.text = v.text"
+                  " ON CONFLICT (id) DO UPDATE SET folded = EXCLUDED.folded)"
+                  " DELETE FROM thought_search_pending AS p USING v"
+                  " WHERE p.id = v.id AND NOT EXISTS (SELECT 1 FROM"
+                  " thought_model AS m WHERE m.id = v.id"
+                  " AND m.text IS DISTINCT FROM v.text)",
+                  3},
 };
 
 /*
- * The original's table, with a UTC default for rows inserted by hand.  An
- * advisory lock keeps several starting instances from racing.
+ * The original's table, with a UTC default for rows inserted by hand, and
+ * the search tables beside it.  An advisory lock keeps several starting
+ * instances from racing.  A table made before the index (by the original)
+ * has every row queued once.  Our own connections set
+ * thoughts.indexes_itself, so the trigger queues only rows from others.
  */
 static const char schema[] =
     "BEGIN;"
@@ -78,7 +139,38 @@ static const char schema[] =
     "  DEFAULT (now() AT TIME ZONE 'utc'));"
     "CREATE INDEX IF NOT EXISTS ix_thought_model_username"
     " ON thought_model (username);"
+    "CREATE TABLE IF NOT EXISTS thought_search_pending ("
+    " id bigint PRIMARY KEY);"
+    "DO $$ BEGIN"
+    " IF to_regclass('thought_search') IS NULL THEN"
+    "  CREATE TABLE thought_search (id bigint PRIMARY KEY,"
+    "   folded text NOT NULL);"
+    "  INSERT INTO thought_search_pending (id) SELECT id FROM thought_model;"
+    " END IF;"
+    " END $$;"
+    "CREATE OR REPLACE FUNCTION thought_search_queue() RETURNS trigger"
+    " LANGUAGE plpgsql AS $$ BEGIN"
+    " IF TG_OP <> 'INSERT' THEN"
+    "  DELETE FROM thought_search WHERE id = OLD.id;"
+    "  DELETE FROM thought_search_pending WHERE id = OLD.id;"
+    " END IF;"
+    " IF TG_OP <> 'DELETE' AND current_setting('thoughts.indexes_itself',"
+    "  true) IS DISTINCT FROM 'on' THEN"
+    "  INSERT INTO thought_search_pending (id) VALUES (NEW.id)"
+    "   ON CONFLICT DO NOTHING;"
+    " END IF;"
+    " RETURN NULL;"
+    " END $$;"
+    "CREATE OR REPLACE TRIGGER thought_search_queue"
+    " AFTER INSERT OR DELETE OR UPDATE OF id, text ON thought_model"
+    " FOR EACH ROW EXECUTE FUNCTION thought_search_queue();"
     "COMMIT;";
+
+/* Best effort: without pg_trgm, search reads thought_search whole. */
+static const char trigram_index[] =
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+    "CREATE INDEX IF NOT EXISTS ix_thought_search_trgm"
+    " ON thought_search USING gin (folded gin_trgm_ops);";
 
 struct pg_store {
     struct store base; /* first, so a struct store * converts back */
@@ -135,7 +227,8 @@ static bool prepare_all(struct pg_store *s, char *err, size_t err_size)
 
     for (int i = 0; i < ST_COUNT; i++) {
         const struct statement *st = &statements[i];
-        const Oid *types = (i == ST_INSERT) ? NULL : int8_params;
+        const Oid *types =
+            (i == ST_INSERT || i == ST_INDEX) ? NULL : int8_params;
         PGresult *res =
             PQprepare(s->conn, st->name, st->sql, st->n_params, types);
         bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
@@ -187,7 +280,8 @@ static bool open_connection(struct pg_store *s, char *err, size_t err_size)
                             c->postgres_password,
                             "2",
                             "UTF8",
-                            "-c TimeZone=UTC -c DateStyle=ISO,YMD",
+                            "-c TimeZone=UTC -c DateStyle=ISO,YMD "
+                            "-c thoughts.indexes_itself=on",
                             "thoughts-backend",
                             "10",
                             "10000",
@@ -203,6 +297,13 @@ static bool open_connection(struct pg_store *s, char *err, size_t err_size)
         if (!run_command(s, schema, err, err_size)) {
             disconnect(s);
             return false;
+        }
+        char why[512];
+        if (!run_command(s, trigram_index, why, sizeof(why))) {
+            one_line(why);
+            log_warning("PostgreSQL: no trigram index, search reads every "
+                        "row: %s",
+                        why);
         }
         atomic_store(&schema_ready, true);
     }
@@ -347,6 +448,19 @@ static void read_row(PGresult *res, int i, struct thought *t)
             timestamp_parse(PQgetvalue(res, i, 3), &t->timestamp);
 }
 
+/* The folded text search compares with, as the SQLite engine folds. */
+static char *fold(const char *text, size_t len, size_t *out_len)
+{
+    char *folded = text_casefold(text, len, out_len);
+
+    if (folded == NULL) {
+        char *clean = text_sanitize(text, len);
+        folded = text_casefold(clean, strlen(clean), out_len);
+        free(clean);
+    }
+    return folded;
+}
+
 static enum store_result pg_create(struct store *base, const char *username,
                                    const char *text, int64_t timestamp,
                                    int64_t *id)
@@ -355,10 +469,13 @@ static enum store_result pg_create(struct store *base, const char *username,
     char when[TIMESTAMP_TEXT_SIZE];
     PGresult *res;
     bool broken;
+    size_t len;
 
     timestamp_format_db(timestamp, when);
-    const char *params[3] = {username, text, when};
+    char *folded = fold(text, strlen(text), &len);
+    const char *params[4] = {username, text, when, folded};
     enum store_result r = execute(s, ST_INSERT, params, &res, &broken);
+    free(folded);
     if (r != STORE_OK)
         return r;
     *id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -396,20 +513,41 @@ static bool row_matches(const struct thought *t, const char *needle)
         return false;
 
     size_t len;
-    char *folded = text_casefold(t->text, t->text_len, &len);
-    if (folded == NULL) {
-        char *clean = text_sanitize(t->text, t->text_len);
-        folded = text_casefold(clean, strlen(clean), &len);
-        free(clean);
-    }
+    char *folded = fold(t->text, t->text_len, &len);
     bool hit = memmem(folded, len, needle, strlen(needle)) != NULL;
     free(folded);
     return hit;
 }
 
+/* A LIKE pattern matching the needle anywhere, every character literal. */
+static char *like_pattern(const char *needle)
+{
+    struct buf b = BUF_INIT;
+
+    buf_puts(&b, "%");
+    for (const char *p = needle; *p != '\0'; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            buf_puts(&b, "\\");
+        buf_append(&b, p, 1);
+    }
+    buf_puts(&b, "%");
+    return b.data;
+}
+
+/* Which statement finds the candidates of a listing. */
+static enum stmt_id list_statement(const struct store_query *q)
+{
+    if (q->username != NULL)
+        return ST_LIST_USER;
+    if (q->search != NULL &&
+        text_length(q->search, strlen(q->search)) >= INDEX_MIN_CHARS)
+        return ST_SEARCH;
+    return ST_LIST;
+}
+
 /*
  * One page of rows after `after_id`: `limit` rows from a plain listing,
- * or for a search, rows scanned in batches until `limit` match.
+ * or for a search, candidates read in batches until `limit` match.
  */
 static enum store_result pg_list(struct store *base,
                                  const struct store_query *q, store_row_fn fn,
@@ -420,18 +558,22 @@ static enum store_result pg_list(struct store *base,
     int64_t after_id = q->after_id;
     int wanted = q->limit;
     bool more = true;
+    enum stmt_id id = list_statement(q);
+    char *pattern = id == ST_SEARCH ? like_pattern(q->search) : NULL;
 
     *rows = 0;
     while (more && *rows < wanted) {
         int batch = q->search != NULL ? SCAN_ROWS : wanted - *rows;
         snprintf(after, sizeof(after), "%lld", (long long)after_id);
         snprintf(limit, sizeof(limit), "%d", batch);
-        const char *params[3] = {after, limit, q->username};
+        const char *params[3] = {after, limit,
+                                 pattern != NULL ? pattern : q->username};
         PGresult *res;
-        enum store_result r = execute_idempotent(
-            s, q->username != NULL ? ST_LIST_USER : ST_LIST, params, &res);
-        if (r != STORE_OK)
+        enum store_result r = execute_idempotent(s, id, params, &res);
+        if (r != STORE_OK) {
+            free(pattern);
             return r;
+        }
 
         int n = PQntuples(res);
         bool stop = false;
@@ -449,6 +591,7 @@ static enum store_result pg_list(struct store *base,
         if (stop)
             break;
     }
+    free(pattern);
     return STORE_OK;
 }
 
@@ -510,4 +653,133 @@ struct store *store_postgres_open(const struct config *cfg, bool create_schema,
     /* Connecting now is only an attempt; callers use check(). */
     ensure_connected(s);
     return &s->base;
+}
+
+/* ---- the indexer ------------------------------------------------------ */
+
+/* Appends s as one element of an array literal: quoted, or NULL. */
+static void array_element(struct buf *b, const char *s, size_t len)
+{
+    if (b->len > 1)
+        buf_puts(b, ",");
+    if (s == NULL) {
+        buf_puts(b, "NULL");
+        return;
+    }
+    buf_puts(b, "\"");
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"' || s[i] == '\\')
+            buf_puts(b, "\\");
+        buf_append(b, s + i, 1);
+    }
+    buf_puts(b, "\"");
+}
+
+/*
+ * Folds up to INDEXER_ROWS queued rows into the index; true when there
+ * may be more.
+ */
+static bool index_chunk(struct pg_store *s)
+{
+    char limit[24];
+    PGresult *res;
+
+    snprintf(limit, sizeof(limit), "%d", INDEXER_ROWS);
+    const char *params[1] = {limit};
+    if (execute_idempotent(s, ST_PENDING, params, &res) != STORE_OK)
+        return false;
+
+    int n = PQntuples(res);
+    struct buf ids = BUF_INIT, texts = BUF_INIT, folded = BUF_INIT;
+    buf_puts(&ids, "{");
+    buf_puts(&texts, "{");
+    buf_puts(&folded, "{");
+    for (int i = 0; i < n; i++) {
+        const char *id = PQgetvalue(res, i, 0);
+        array_element(&ids, id, strlen(id));
+        bool null = PQgetisnull(res, i, 1);
+        const char *text = null ? NULL : PQgetvalue(res, i, 1);
+        size_t len = (size_t)PQgetlength(res, i, 1), flen = 0;
+        char *f = null ? NULL : fold(text, len, &flen);
+        array_element(&texts, text, len);
+        array_element(&folded, f, flen);
+        free(f);
+    }
+    PQclear(res);
+    buf_puts(&ids, "}");
+    buf_puts(&texts, "}");
+    buf_puts(&folded, "}");
+
+    bool ok = n == 0;
+    if (n > 0) {
+        const char *arrays[3] = {ids.data, texts.data, folded.data};
+        ok = execute_idempotent(s, ST_INDEX, arrays, &res) == STORE_OK;
+        PQclear(res);
+    }
+    buf_free(&ids);
+    buf_free(&texts);
+    buf_free(&folded);
+    return ok && n == INDEXER_ROWS;
+}
+
+static pthread_mutex_t indexer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t indexer_wake = PTHREAD_COND_INITIALIZER;
+static bool indexer_running;
+static bool indexer_stopping;
+static pthread_t indexer_thread;
+
+static void *indexer_main(void *arg)
+{
+    struct pg_store *s = arg;
+
+    pthread_mutex_lock(&indexer_lock);
+    while (!indexer_stopping) {
+        pthread_mutex_unlock(&indexer_lock);
+        bool more = index_chunk(s);
+        pthread_mutex_lock(&indexer_lock);
+        if (!more && !indexer_stopping) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += INDEXER_IDLE_S;
+            pthread_cond_timedwait(&indexer_wake, &indexer_lock, &until);
+        }
+    }
+    pthread_mutex_unlock(&indexer_lock);
+    pg_close(&s->base);
+    return NULL;
+}
+
+void store_postgres_start_indexer(const struct config *cfg)
+{
+    pthread_mutex_lock(&indexer_lock);
+    if (!indexer_running) {
+        struct store *s = store_postgres_open(cfg, false, NULL, 0);
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, 256 * 1024);
+        int rc = pthread_create(&indexer_thread, &attr, indexer_main, s);
+        pthread_attr_destroy(&attr);
+        if (rc == 0)
+            indexer_running = true;
+        else
+            pg_close(s);
+    }
+    pthread_mutex_unlock(&indexer_lock);
+}
+
+void store_postgres_stop_indexer(void)
+{
+    pthread_mutex_lock(&indexer_lock);
+    if (!indexer_running) {
+        pthread_mutex_unlock(&indexer_lock);
+        return;
+    }
+    indexer_stopping = true;
+    pthread_cond_signal(&indexer_wake);
+    pthread_mutex_unlock(&indexer_lock);
+    pthread_join(indexer_thread, NULL);
+    pthread_mutex_lock(&indexer_lock);
+    indexer_running = false;
+    indexer_stopping = false;
+    pthread_mutex_unlock(&indexer_lock);
 }

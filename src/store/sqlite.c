@@ -367,16 +367,20 @@ static int create_schema_now(sqlite3 *db, char **msg)
         return rc;
 
     bool had_index = table_exists(db, "thought_search");
+    int queued = 0;
     rc = sqlite3_exec(db, schema, NULL, NULL, msg);
-    if (rc == SQLITE_OK && !had_index)
+    if (rc == SQLITE_OK && !had_index) {
         rc = sqlite3_exec(db, queue_existing, NULL, NULL, msg);
+        queued = sqlite3_changes(db);
+    }
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, msg);
     if (rc != SQLITE_OK)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    else if (!had_index)
-        log_info("SQLite: search index created; existing rows are indexed "
-                 "in the background");
+    else if (queued > 0)
+        log_info("SQLite: search index created; %d existing rows are "
+                 "indexed in the background",
+                 queued);
     return rc;
 }
 

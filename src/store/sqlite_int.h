@@ -49,6 +49,12 @@ enum store_result sqlite_writer_insert(const struct config *cfg,
 enum store_result sqlite_writer_delete(const struct config *cfg, int64_t id);
 
 /*
+ * Starts the writer now, so that rows written by hand are indexed even
+ * before the first write; a failure is logged and retried on that write.
+ */
+void sqlite_writer_start(const struct config *cfg);
+
+/*
  * Answers what is queued, stops the writer thread and closes its
  * connection; a later write starts it again.  No write may be waiting.
  */

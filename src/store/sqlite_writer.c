@@ -27,8 +27,9 @@
 
 #define STACK_BYTES   (256 * 1024)
 #define IDLE_CHECK_MS 1000
-/* Rows indexed per transaction while idle, and beyond a group's own. */
-#define CHUNK_ROWS 500
+/* Queued rows indexed by a group beyond its own, and per idle chunk. */
+#define GROUP_EXTRA_ROWS 100
+#define CHUNK_ROWS       2000
 
 enum wstmt {
     W_BEGIN,
@@ -215,7 +216,7 @@ static void run_group(struct write_op *ops)
         ok = op->result == STORE_OK;
     }
     if (ok)
-        ok = index_pending(count_ops(ops) + CHUNK_ROWS) >= 0;
+        ok = index_pending(count_ops(ops) + GROUP_EXTRA_ROWS) >= 0;
     if (ok) {
         rc = run(W_COMMIT);
         ok = rc == SQLITE_DONE;
@@ -336,6 +337,14 @@ static bool start(const struct config *cfg)
     }
     running = true;
     return true;
+}
+
+void sqlite_writer_start(const struct config *cfg)
+{
+    pthread_mutex_lock(&lock);
+    if (!running)
+        start(cfg);
+    pthread_mutex_unlock(&lock);
 }
 
 /* Queues op, starting the writer if needed, and waits for its result. */

@@ -50,6 +50,10 @@ bool store_setup(const struct config *cfg, bool must_connect, char *err,
         }
     }
     s->ops->close(s);
+    if (ok && config->engine == ENGINE_SQLITE)
+        sqlite_writer_start(config);
+    if (ok && config->engine == ENGINE_POSTGRESQL)
+        store_postgres_start_indexer(config);
     return ok;
 }
 
@@ -77,6 +81,7 @@ struct store *store_for_thread(void)
 void store_shutdown(void)
 {
     sqlite_writer_stop();
+    store_postgres_stop_indexer();
     pthread_mutex_lock(&registry_lock);
     while (registry != NULL) {
         struct registered *r = registry;

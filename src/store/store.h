@@ -116,4 +116,12 @@ struct store *store_sqlite_open(const struct config *cfg, bool create_schema,
 struct store *store_postgres_open(const struct config *cfg, bool create_schema,
                                   char *err, size_t err_size);
 
+/*
+ * The PostgreSQL engine's indexer: a thread with its own connection that
+ * folds rows written by hand into the search index.  Started by
+ * store_setup(), stopped (and joined) by store_shutdown().
+ */
+void store_postgres_start_indexer(const struct config *cfg);
+void store_postgres_stop_indexer(void);
+
 #endif

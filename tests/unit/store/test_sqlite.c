@@ -3,7 +3,9 @@
  * database file in a temporary directory: create, get, list (by user,
  * by case-folded search, in batches), delete, and rows inserted by hand
  * with SQL, as the original's users do.  A second connection of our own
- * plays the part of that hand.
+ * plays the part of that hand.  The engine's source is included, so that
+ * the search statement's query plan can be checked: the trigram index,
+ * never a scan of the table.
  */
 #include "testutil.h"
 
@@ -14,6 +16,7 @@
 #include "core/config.h"
 #include "core/text.h"
 #include "core/timestamp.h"
+#include "store/sqlite.c"
 #include "store/store.h"
 
 #define JUNE_2019 (1559504674LL * 1000000 + 384178)
@@ -795,6 +798,237 @@ static void test_setup_unusable_path(void **state)
         fail_msg("message \"%s\" does not name the file", err);
 }
 
+/* The query plan of the indexed search: the index and key lookups only. */
+static void test_search_plan_uses_index(void **state)
+{
+    struct fixture *f = *state;
+    struct sqlite_store *s = from_base(f->store);
+    sqlite3_stmt *st;
+    char sql[2048];
+    bool index = false, scan = false;
+
+    snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s",
+             statements[ST_LIST_SEARCH_INDEX]);
+    assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *detail = (const char *)sqlite3_column_text(st, 3);
+        print_message("  plan: %s\n", detail);
+        if (strstr(detail, "thought_search VIRTUAL TABLE INDEX") != NULL)
+            index = true;
+        if (strncmp(detail, "SCAN thought_model", 18) == 0 ||
+            strncmp(detail, "SCAN m", 6) == 0)
+            scan = true;
+    }
+    sqlite3_finalize(st);
+    assert_true(index);
+    assert_false(scan);
+}
+
+/* Waits until the writer has indexed every row queued by the triggers. */
+static void wait_indexed(struct fixture *f)
+{
+    for (int i = 0; i < 500; i++) {
+        sqlite3_stmt *st;
+        assert_int_equal(
+            sqlite3_prepare_v2(f->raw,
+                               "SELECT count(*) FROM thought_search_pending",
+                               -1, &st, NULL),
+            SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        int left = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        if (left == 0)
+            return;
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    fail_msg("rows inserted by hand were not indexed within 5 s");
+}
+
+static int64_t count_rows(struct fixture *f, const char *sql)
+{
+    sqlite3_stmt *st;
+
+    assert_int_equal(sqlite3_prepare_v2(f->raw, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/*
+ * Characters whose full case folding the index must see: the indexed
+ * text is folded by us, so ß, ſ, final sigma, the micro sign, ligatures
+ * and decomposed accents match exactly as in a scan, whether the row
+ * came through the store or by hand (queued, then indexed).
+ */
+static void test_index_folds_like_scan(void **state)
+{
+    struct fixture *f = *state;
+    struct rows rows = {0};
+    static const char *const texts[] = {
+        "Straße",       "STRASSE",
+        "ſtraſſe",      "λόγος",
+        "ΛΌΓΟΣ",        "5 µm wide",
+        "5 μm wide",    "ﬁnal ﬂight",
+        "final flight", NFD_ECOLE "cole",
+        "école",        "İstanbul",
+        "istanbul",     "KELVIN 5\xe2\x84\xaa",
+    };
+    static const char *const needles[] = {
+        "strasse", "STRASSE",  "straße",  "γος",    "ΛΌΓΟΣ",
+        "µm w",    "μM",       "final",   "FLIGHT", "école",
+        "ÉCOLE",   "i̇stanbul", "stanbul", "n 5k",   "cole",
+    };
+    size_t n_texts = sizeof(texts) / sizeof(texts[0]);
+
+    for (size_t i = 0; i < n_texts; i++) {
+        if (i % 2 == 0) {
+            create(f, "u", texts[i], 0);
+            continue;
+        }
+        char sql[256];
+        char *quoted = sqlite3_mprintf("%Q", texts[i]);
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO thought_model (username, text) "
+                 "VALUES ('hand', %s)",
+                 quoted);
+        sqlite3_free(quoted);
+        raw_exec(f, sql);
+    }
+    for (int round = 0; round < 2; round++) {
+        /* Round 0: hand rows still queued; round 1: all indexed. */
+        if (round == 1)
+            wait_indexed(f);
+        for (size_t k = 0; k < sizeof(needles) / sizeof(needles[0]); k++) {
+            char *folded = text_casefold(needles[k], strlen(needles[k]), NULL);
+            struct store_query q = query_all();
+            struct rows scanned = {0};
+            q.search = folded;
+            list(f, &q, &rows);
+            /* The scan, for comparison, through the same connection. */
+            struct sqlite_store *s = from_base(f->store);
+            sqlite3_stmt *st = s->stmt[ST_LIST_SEARCH_SCAN];
+            sqlite3_bind_int64(st, 1, INT64_MIN);
+            sqlite3_bind_int(st, 2, 100);
+            sqlite3_bind_text(st, 3, folded, -1, SQLITE_STATIC);
+            int n = 0;
+            assert_int_equal(run_select(s, st, collect, &scanned, &n, "scan"),
+                             STORE_OK);
+            free(folded);
+            if (rows.n != scanned.n || rows.n == 0) {
+                print_texts(&rows);
+                fail_msg("needle %s: %zu rows from the index, %zu from a "
+                         "scan",
+                         needles[k], rows.n, scanned.n);
+            }
+            for (size_t i = 0; i < rows.n; i++)
+                assert_int_equal(rows.r[i].id, scanned.r[i].id);
+        }
+    }
+}
+
+/* A table made by the original, without the index: indexed at start. */
+static void test_existing_table_gets_index(void **state)
+{
+    struct fixture *f = *state;
+    struct rows rows = {0};
+    char err[512];
+
+    store_shutdown();
+    raw_exec(f, "DROP TABLE thought_search");
+    raw_exec(f, "DROP TABLE thought_search_pending");
+    raw_exec(f, "DROP TRIGGER IF EXISTS thought_search_on_insert");
+    raw_exec(f, "DROP TRIGGER IF EXISTS thought_search_on_update");
+    raw_exec(f, "DROP TRIGGER IF EXISTS thought_search_on_delete");
+    raw_exec(f, "INSERT INTO thought_model (username, text) "
+                "VALUES ('old', 'written by the original')");
+    if (!store_setup(&f->cfg, true, err, sizeof(err)))
+        fail_msg("store_setup: %s", err);
+    f->store = store_for_thread();
+    assert_non_null(f->store);
+    wait_indexed(f);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM thought_search"), 1);
+    search(f, "ORIGINAL", &rows);
+    ASSERT_TEXTS(&rows, "written by the original");
+}
+
+/* Hand updates and deletes keep the index exact. */
+static void test_index_follows_hand_changes(void **state)
+{
+    struct fixture *f = *state;
+    struct rows rows = {0};
+    int64_t id = create(f, "u", "the first words", 0);
+
+    raw_exec(f, "UPDATE thought_model SET text = 'other words'");
+    search(f, "first", &rows);
+    assert_no_rows(&rows);
+    search(f, "other", &rows);
+    ASSERT_TEXTS(&rows, "other words");
+    wait_indexed(f);
+    search(f, "other", &rows);
+    ASSERT_TEXTS(&rows, "other words");
+    assert_int_equal(store_delete(f->store, id), STORE_OK);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM thought_search"), 0);
+}
+
+/* Writes are durable by default: synchronous=FULL on every connection. */
+static void test_synchronous_full_by_default(void **state)
+{
+    struct fixture *f = *state;
+    struct sqlite_store *s = from_base(f->store);
+    sqlite3_stmt *st;
+
+    assert_int_equal(f->cfg.sqlite_synchronous, DB_SYNC_FULL);
+    assert_int_equal(
+        sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+}
+
+struct writer_job {
+    struct store *store; /* filled by the thread */
+    int64_t ids[50];
+    enum store_result r;
+};
+
+static void *create_on_thread(void *arg)
+{
+    struct writer_job *job = arg;
+
+    job->store = store_for_thread();
+    job->r = job->store != NULL ? STORE_OK : STORE_ERROR;
+    for (int i = 0; i < 50 && job->r == STORE_OK; i++)
+        job->r =
+            store_create(job->store, "many", "concurrent", 0, &job->ids[i]);
+    return NULL;
+}
+
+/* Many threads writing at once: grouped commits, each id answered once. */
+static void test_concurrent_creates(void **state)
+{
+    struct fixture *f = *state;
+    struct writer_job jobs[8];
+    pthread_t threads[8];
+
+    memset(jobs, 0, sizeof(jobs));
+    for (int t = 0; t < 8; t++)
+        assert_int_equal(
+            pthread_create(&threads[t], NULL, create_on_thread, &jobs[t]), 0);
+    for (int t = 0; t < 8; t++)
+        assert_int_equal(pthread_join(threads[t], NULL), 0);
+    for (int t = 0; t < 8; t++) {
+        assert_int_equal(jobs[t].r, STORE_OK);
+        for (int i = 1; i < 50; i++)
+            assert_true(jobs[t].ids[i] > jobs[t].ids[i - 1]);
+    }
+    assert_int_equal(count_rows(f, "SELECT count(DISTINCT id) FROM "
+                                   "thought_model WHERE username = 'many'"),
+                     400);
+}
+
 #define TEST(name) cmocka_unit_test_setup_teardown(name, empty_table, NULL)
 
 int main(void)
@@ -829,6 +1063,12 @@ int main(void)
         TEST(test_connection_per_thread),
         TEST(test_setup_keeps_rows),
         TEST(test_setup_unusable_path),
+        TEST(test_search_plan_uses_index),
+        TEST(test_index_folds_like_scan),
+        TEST(test_index_follows_hand_changes),
+        TEST(test_synchronous_full_by_default),
+        TEST(test_concurrent_creates),
+        TEST(test_existing_table_gets_index),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
