@@ -1,6 +1,7 @@
 /* config: the settings table and everything driven from it. */
 #include "core/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -185,6 +186,14 @@ static bool parse_setting(struct config *cfg, const struct setting *s,
     return false;
 }
 
+static bool ip_literal(const char *text)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+
+    return inet_pton(AF_INET, text, addr) == 1 ||
+           inet_pton(AF_INET6, text, addr) == 1;
+}
+
 /* Cross-setting rules and derived values, after every value parsed. */
 static bool finish(struct config *cfg, char *err, size_t err_size)
 {
@@ -196,6 +205,14 @@ static bool finish(struct config *cfg, char *err, size_t err_size)
     }
     if (cfg->data_dir[0] == '\0') {
         snprintf(err, err_size, "DATA_DIR is empty; set it to a directory");
+        return false;
+    }
+    /* Checked here, not when binding, so that a typo is exit code 3. */
+    if (!ip_literal(cfg->bind_address)) {
+        snprintf(err, err_size,
+                 "BIND_ADDRESS=%s is not valid: it must be an IPv4 or IPv6 "
+                 "address (for example 0.0.0.0, 127.0.0.1 or ::)",
+                 cfg->bind_address);
         return false;
     }
     if (cfg->sqlite_path[0] == '\0') {

@@ -199,14 +199,41 @@ def test_port_in_use_exits_1(tmp_path, keys):
     assert "listen" in r.stderr
 
 
-def test_bad_bind_address_exits_1(tmp_path, keys):
-    env = clean_env(PORT=str(free_port()), BIND_ADDRESS="localhost.invalid",
-                    DATA_DIR=str(tmp_path),
+@pytest.mark.parametrize("address", ["localhost", "0.0.0.0:80", "1.2.3",
+                                     "::1%", ""])
+def test_bad_bind_address_exits_3(tmp_path, keys, address):
+    env = clean_env(PORT=str(free_port()), BIND_ADDRESS=address,
+                    DATA_DIR=str(tmp_path / "data"),
                     PUBLIC_KEY_FILE=str(keys.public_file))
-    env.update(engine_env(tmp_path))
+    env.update(engine_env(tmp_path / "data"))
     r = run(["serve"], env=env)
-    assert r.returncode in (EXIT_RUNTIME, EXIT_CONFIG)
+    assert r.returncode == EXIT_CONFIG, r.stderr
     assert "BIND_ADDRESS" in r.stderr
+    assert not (tmp_path / "data").exists()  # stopped before any set-up
+
+
+def test_ipv6_bind_address_is_accepted(tmp_path, keys):
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    port = free_port()
+    env = clean_env(PORT=str(port), BIND_ADDRESS="::1",
+                    DATA_DIR=str(tmp_path), PUBLIC_KEY_FILE=str(keys.public_file))
+    env.update(engine_env(tmp_path))
+    log = tmp_path / "stderr.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([BIN, "serve"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 15
+        while "listening on" not in log.read_text():
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        r = requests.get("http://[::1]:%d/livez" % port, timeout=5)
+        assert r.status_code == 200
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=20) == 0
 
 
 # ---- init-db -----------------------------------------------------------
