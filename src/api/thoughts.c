@@ -234,7 +234,7 @@ enum text_source { TEXT_FOUND, TEXT_ABSENT, TEXT_ANSWERED };
 enum thoughts_json thoughts_json_text(const char *body, size_t len,
                                       struct buf *text)
 {
-    json_t *doc = json_loadb(body, len, JSON_ALLOW_NUL, NULL);
+    json_t *doc = json_loadb(body, len, JSON_ALLOW_NUL | JSON_DECODE_ANY, NULL);
 
     if (doc == NULL)
         return THOUGHTS_JSON_INVALID;
