@@ -11,7 +11,7 @@
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
-FUZZERS      := query form json_body route jwt envfile
+FUZZERS      := query form request json_body route jwt envfile
 
 FUZZ_PKGS    := libmicrohttpd jansson openssl sqlite3 libutf8proc libpq
 FUZZ_SAN     := address,undefined
