@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <utf8proc.h>
 
 static enum log_level current_level = LOG_INFO;
 static bool access_enabled = true;
@@ -82,9 +83,61 @@ static void print_json(FILE *out, json_t *obj)
     free(line);
 }
 
+/*
+ * The length of the printable UTF-8 character at p, or 0 when the byte
+ * at p must be escaped: ASCII controls, bytes that do not start a valid
+ * sequence, and the C1 controls and line separators some viewers treat
+ * as line breaks.
+ */
+static size_t printable(const unsigned char *p, size_t left)
+{
+    utf8proc_int32_t cp;
+
+    if (*p < 0x80)
+        return *p >= 0x20 && *p != 0x7f ? 1 : 0;
+    utf8proc_ssize_t n = utf8proc_iterate(p, (utf8proc_ssize_t)left, &cp);
+    if (n < 0 || cp < 0xa0 || cp == 0x2028 || cp == 0x2029)
+        return 0;
+    return (size_t)n;
+}
+
+/*
+ * Copies text for the log, writing unprintable bytes as \xNN, and with
+ * `quoted` also quotes and backslashes.  Paths and methods come from
+ * clients: escaped, a request can never forge a log line, and a JSON
+ * line always has valid UTF-8 to carry.
+ */
+static void escape_for_log(char *out, size_t size, const char *in, bool quoted)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    size_t left = strlen(in);
+    size_t n = 0;
+
+    while (left > 0) {
+        size_t len = printable(p, left);
+        if (len == 1 && quoted && (*p == '"' || *p == '\\'))
+            len = 0;
+        if (len == 0) {
+            if (n + 4 > size - 1)
+                break;
+            n += (size_t)snprintf(out + n, size - n, "\\x%02x", *p);
+            len = 1;
+        } else {
+            if (n + len > size - 1)
+                break;
+            memcpy(out + n, p, len);
+            n += len;
+        }
+        p += len;
+        left -= len;
+    }
+    out[n] = '\0';
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
     char when[40];
+    char raw[1024];
     char text[1024];
     va_list ap;
 
@@ -92,15 +145,14 @@ void log_msg(enum log_level level, const char *fmt, ...)
         return;
     format_now(when, sizeof(when));
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    /* Messages quote paths and library errors: keep them one line. */
+    escape_for_log(text, sizeof(text), raw, false);
 
     if (format == LOG_JSON) {
         json_t *obj = json_pack("{s:s, s:s, s:s}", "time", when, "level",
                                 level_names[level], "message", text);
-        if (obj == NULL) /* text was not UTF-8; keep the line anyway */
-            obj = json_pack("{s:s, s:s, s:s}", "time", when, "level",
-                            level_names[level], "message", "(not UTF-8)");
         if (obj != NULL && request_id != NULL)
             json_object_set_new(obj, "request_id", json_string(request_id));
         print_json(stderr, obj);
@@ -114,24 +166,6 @@ void log_msg(enum log_level level, const char *fmt, ...)
         fprintf(stderr, "%s %-7s %s\n", when, level_names[level], text);
 }
 
-/*
- * Copies a client-supplied string for the log, escaping control bytes,
- * quotes and backslashes so one request can never forge a log line.
- */
-static void escape_for_log(char *out, size_t size, const char *in)
-{
-    size_t n = 0;
-
-    for (; *in != '\0' && n + 5 < size; in++) {
-        unsigned char c = (unsigned char)*in;
-        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
-            n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
-        else
-            out[n++] = (char)c;
-    }
-    out[n] = '\0';
-}
-
 void log_access(const struct log_access_entry *e)
 {
     char when[40];
@@ -141,16 +175,15 @@ void log_access(const struct log_access_entry *e)
     if (!access_enabled)
         return;
     format_now(when, sizeof(when));
-    escape_for_log(method, sizeof(method), e->method);
-    escape_for_log(path, sizeof(path), e->path);
+    escape_for_log(method, sizeof(method), e->method, true);
+    escape_for_log(path, sizeof(path), e->path, true);
     if (format == LOG_JSON) {
-        json_t *obj =
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "time", when, "level",
-                      "info", "message", "request", "request_id", e->request_id,
-                      "client", e->client, "method", method);
-        json_t *p = json_string(path);
-        json_object_set_new(obj, "path",
-                            p != NULL ? p : json_string("(not UTF-8)"));
+        json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "time",
+                                when, "level", "info", "message", "request",
+                                "request_id", e->request_id, "client",
+                                e->client, "method", method, "path", path);
+        if (obj == NULL)
+            return;
         json_object_set_new(obj, "route", json_string(e->route));
         json_object_set_new(obj, "status", json_integer(e->status));
         json_object_set_new(obj, "bytes", json_integer((json_int_t)e->bytes));

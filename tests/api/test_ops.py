@@ -405,3 +405,48 @@ def test_readyz_is_503_while_shutting_down(start_server):
 
 def test_metrics_is_not_json_but_errors_still_are(server):
     assert_json_error(server.request("POST", "/metrics"), 405)
+
+
+# ---- log lines cannot be forged ----------------------------------------
+
+FORGED = b"2026-01-01T00:00:00.000Z error   FORGED"
+
+
+def abandon_request(srv, path):
+    """Sends a request line and half a body, then hangs up: the server
+    logs that the request ended early, naming its path."""
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+        s.sendall(b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 100\r\n\r\nabc")
+        time.sleep(0.2)
+
+
+def test_messages_naming_a_hostile_path_stay_one_line(server):
+    marker = b"/forge-" + str(time.monotonic_ns()).encode()
+    abandon_request(server, marker + b"%0a" + FORGED.replace(b" ", b"%20")
+                    + b"%ff%c2%85")
+    lines = wait_for_log(server, lambda line: marker.decode() in line,
+                         "stderr")
+    assert len(lines) == 1, lines
+    assert "ended early" in lines[0]
+    assert "\\x0a" in lines[0] and "\\xff" in lines[0]
+    assert not any(line.startswith(FORGED.decode())
+                   for line in server.stderr().splitlines())
+
+
+def test_json_lines_survive_bytes_that_are_not_utf8(start_server):
+    srv = start_server({"LOG_FORMAT": "json"})
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+        s.sendall(b"G\xffT /livez HTTP/1.1\r\nHost: x\r\n"
+                  b"X-Request-ID: bad-method\r\nConnection: close\r\n\r\n")
+        while s.recv(65536):
+            pass
+    abandon_request(srv, b"/caf%c3%a9/%ff%0a")
+    assert srv.stop() == 0
+    access = {e["request_id"]: e for e in json_lines(srv.stdout())}
+    assert access["bad-method"]["method"] == "G\\xffT"
+    assert access["bad-method"]["status"] == 405
+    messages = json_lines(srv.stderr(), only_objects=True)
+    early = [m for m in messages if "ended early" in m["message"]]
+    assert len(early) == 1
+    assert "/café/\\xff\\x0a" in early[0]["message"]
