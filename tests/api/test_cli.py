@@ -551,6 +551,31 @@ def read_all(conn):
         reply += chunk
 
 
+def wait_in_flight(srv, count, timeout=15.0):
+    """Waits until `count` requests besides the scrape are in flight."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = srv.get("/metrics").text
+        now = int(re.search(r"^thoughts_http_requests_in_flight (\d+)$",
+                            text, re.M).group(1))
+        if now - 1 >= count:
+            return
+        assert time.monotonic() < deadline, "requests never in flight"
+        time.sleep(0.05)
+
+
+def wait_refused(srv, timeout=15.0):
+    """Waits until the server no longer accepts connections."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            requests.get(srv.url + "/livez", timeout=2)
+        except requests.ConnectionError:
+            return
+        assert time.monotonic() < deadline, "still accepting connections"
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_request_in_flight_completes_on_stop(start_server, keys, user, sig):
     srv = start_server()
@@ -561,12 +586,10 @@ def test_request_in_flight_completes_on_stop(start_server, keys, user, sig):
                   "Authorization: %s\r\nContent-Type: application/json\r\n"
                   "Content-Length: %d\r\nConnection: close\r\n\r\n"
                   % (header, len(body))).encode() + body[:5])
-    time.sleep(0.3)  # the headers are in: the request is in flight
+    wait_in_flight(srv, 1)  # the headers are in
     srv.proc.send_signal(sig)
-    time.sleep(0.3)
-    assert srv.proc.poll() is None  # still finishing the request
-    with pytest.raises(requests.ConnectionError):
-        requests.get(srv.url + "/livez", timeout=2)  # no new connections
+    wait_refused(srv)  # no new connections...
+    assert srv.proc.poll() is None  # ...but the request is still waited for
     conn.sendall(body[5:])
     reply = read_all(conn)
     conn.close()
@@ -640,7 +663,7 @@ def test_shutdown_timeout_bounds_the_wait(start_server, keys, user):
     conn.sendall(b"POST /api/me/thoughts/ HTTP/1.1\r\nHost: x\r\n"
                  b"Content-Type: application/json\r\n"
                  b"Content-Length: 100\r\n\r\n{")
-    time.sleep(0.3)
+    wait_in_flight(srv, 1)
     started = time.monotonic()
     srv.proc.send_signal(signal.SIGTERM)
     assert srv.proc.wait(timeout=15) == 0  # it gave up on the stalled one
@@ -656,8 +679,13 @@ ACCESS = re.compile(r'^(?P<time>\S+) (?P<client>\S+) "(?P<method>\S+) '
                     r'(?P<ms>\d+\.\d+)ms (?P<id>\S+)$')
 
 
-def access_lines(srv):
-    time.sleep(0.1)
+def access_lines(srv, until=None, timeout=10.0):
+    """The parsed access log; with `until`, first waits for a line that
+    contains it (a line is written once the response has gone out)."""
+    deadline = time.monotonic() + timeout
+    while until is not None and until not in srv.stdout() and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
     return [m.groupdict() for m in map(ACCESS.match,
                                        srv.stdout().splitlines()) if m]
 
@@ -665,8 +693,9 @@ def access_lines(srv):
 def test_access_log_line(server, keys, user):
     created = server.post("/api/me/thoughts/?text=logged",
                           headers=keys.header(user))
-    server.get("/api/thoughts/987654321/")
-    lines = access_lines(server)
+    missing_id = server.get("/api/thoughts/987654321/"
+                            ).headers["X-Request-ID"]
+    lines = access_lines(server, until=missing_id)
     post = [e for e in lines if e["method"] == "POST" and
             e["path"] == "/api/me/thoughts/" and
             e["id"] == created.headers["X-Request-ID"]]
@@ -686,7 +715,7 @@ def test_access_log_escapes_hostile_paths(server):
                   b'Connection: close\r\n\r\n')
         while s.recv(65536):
             pass
-    time.sleep(0.1)
+    access_lines(server, until="FAKE")
     out = server.stdout()
     assert "FAKE" in out
     for line in out.splitlines():
@@ -698,8 +727,9 @@ def test_access_log_escapes_hostile_paths(server):
 def test_access_log_off(start_server):
     srv = start_server({"ACCESS_LOG": "off"})
     srv.get("/api/thoughts/")
-    time.sleep(0.1)
+    assert srv.stop() == 0  # every line is out
     assert access_lines(srv) == []
+    assert srv.stdout() == ""
 
 
 def test_secrets_are_masked_in_the_summary(start_server):

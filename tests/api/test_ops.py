@@ -8,6 +8,7 @@ import socket
 import time
 
 import pytest
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import ENGINE, assert_json_error
@@ -297,7 +298,8 @@ def test_json_logs(start_server, keys, user):
     bad = keys.token(user, lifetime=-5)
     srv.get("/api/me/thoughts/", headers={"Authorization": "Bearer " + bad,
                                           "X-Request-ID": "json-req-3"})
-    wait_for_log(srv, lambda line: "json-req-3" in line)
+    for rid in ("json-req-1", "json-req-2", "json-req-3"):
+        assert wait_for_log(srv, lambda line, rid=rid: rid in line)
 
     access = json_lines(srv.stdout())
     assert access
@@ -340,7 +342,7 @@ def test_json_access_log_escapes_hostile_paths(start_server):
                   b"X-Request-ID: hostile-path\r\nConnection: close\r\n\r\n")
         while s.recv(65536):
             pass
-    wait_for_log(srv, lambda line: "hostile-path" in line)
+    assert wait_for_log(srv, lambda line: "hostile-path" in line)
     entries = [e for e in json_lines(srv.stdout())
                if e["request_id"] == "hostile-path"]
     assert len(entries) == 1
@@ -369,6 +371,31 @@ def test_json_log_messages_without_a_request(start_server):
     assert all("request_id" not in m for m in summary)
 
 
+def wait_in_flight(srv, count, timeout=15.0):
+    """Waits until `count` requests besides the scrape are in flight."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = srv.get("/metrics").text
+        now = int(re.search(r"^thoughts_http_requests_in_flight (\d+)$",
+                            text, re.M).group(1))
+        if now - 1 >= count:
+            return
+        assert time.monotonic() < deadline, "requests never in flight"
+        time.sleep(0.05)
+
+
+def wait_refused(srv, timeout=15.0):
+    """Waits until the server no longer accepts connections."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            requests.get(srv.url + "/livez", timeout=2)
+        except requests.ConnectionError:
+            return
+        assert time.monotonic() < deadline, "still accepting connections"
+        time.sleep(0.05)
+
+
 def read_to_close(conn):
     reply = b""
     while True:
@@ -387,9 +414,9 @@ def test_readyz_is_503_while_shutting_down(start_server):
     keep = socket.create_connection(("127.0.0.1", srv.port), timeout=15)
     keep.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
     assert keep.recv(65536).startswith(b"HTTP/1.1 200")
-    time.sleep(0.2)
+    wait_in_flight(srv, 1)
     srv.proc.send_signal(signal.SIGTERM)
-    time.sleep(0.3)
+    wait_refused(srv)  # the stop has begun
     keep.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n"
                  b"Connection: close\r\n\r\n")
     reply = read_to_close(keep)
@@ -418,7 +445,7 @@ def abandon_request(srv, path):
     with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
         s.sendall(b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n"
                   b"Content-Length: 100\r\n\r\nabc")
-        time.sleep(0.2)
+        wait_in_flight(srv, 1)
 
 
 def test_messages_naming_a_hostile_path_stay_one_line(server):

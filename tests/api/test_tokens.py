@@ -266,8 +266,11 @@ def test_tokens_never_appear_in_the_logs(server, keys, other_keys):
         me(server, token)
         server.post(PATH, json={"text": "logged?"},
                     headers={"Authorization": "Bearer " + token})
-    # Let the access log lines land.
-    time.sleep(0.2)
+    # The last request's access line is written once it has been answered.
+    last = me(server, "Bearer " + tokens[0]).headers["X-Request-ID"]
+    deadline = time.monotonic() + 10
+    while last not in server.stdout() and time.monotonic() < deadline:
+        time.sleep(0.05)
     logs = server.stderr() + server.stdout()
     assert "401 for GET" in logs  # the reasons are logged at debug level
     for token in tokens:
