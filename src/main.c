@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "api/auth.h"
@@ -74,10 +75,24 @@ static const char *env_getter(const char *name)
     return getenv(name);
 }
 
+/*
+ * Follows LOG_FORMAT=json before the configuration is parsed, so that a
+ * collector that expects JSON also gets the line saying why start-up
+ * failed.
+ */
+static void early_log_format(void)
+{
+    const char *format = getenv("LOG_FORMAT");
+
+    if (format != NULL && strcasecmp(format, "json") == 0)
+        log_set_format(LOG_JSON);
+}
+
 static bool load_config(struct config *cfg)
 {
     char err[512];
 
+    early_log_format();
     if (!config_load(cfg, env_getter, err, sizeof(err))) {
         log_error("configuration: %s", err);
         return false;
@@ -252,6 +267,7 @@ int main(int argc, char **argv)
     int i = 1;
     char err[512];
 
+    early_log_format();
     if (i < argc && strcmp(argv[i], "--env-file") == 0) {
         if (i + 1 >= argc) {
             fprintf(stderr, "--env-file needs a file name\n");

@@ -217,7 +217,8 @@ def test_ipv6_bind_address_is_accepted(tmp_path, keys):
         pytest.skip("no IPv6 on this machine")
     port = free_port()
     env = clean_env(PORT=str(port), BIND_ADDRESS="::1",
-                    DATA_DIR=str(tmp_path), PUBLIC_KEY_FILE=str(keys.public_file))
+                    DATA_DIR=str(tmp_path),
+                    PUBLIC_KEY_FILE=str(keys.public_file))
     env.update(engine_env(tmp_path))
     log = tmp_path / "stderr.log"
     with open(log, "wb") as err:

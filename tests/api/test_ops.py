@@ -2,16 +2,18 @@
 and JSON logs."""
 import http.client
 import json
+import os
 import re
 import signal
 import socket
+import subprocess
 import time
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import ENGINE, assert_json_error
+from conftest import BIN, ENGINE, assert_json_error
 
 ROUTE_TEMPLATES = {
     "/", "/swagger.json", "/openapi.json", "/swaggerui/swagger-ui-bundle.js",
@@ -361,6 +363,24 @@ def test_every_log_line_is_json(start_server, keys, user):
     assert srv.stop() == 0
     for line in (srv.stdout() + srv.stderr()).splitlines():
         assert isinstance(json.loads(line), dict), line
+
+
+@pytest.mark.parametrize("args,env", [
+    (["serve"], {"PORT": "abc"}),
+    (["--env-file", "/nonexistent/settings.env", "serve"], {}),
+])
+def test_json_logs_from_the_first_line(tmp_path, args, env):
+    # A configuration error is the one line a collector most needs.
+    full = {k: v for k, v in os.environ.items() if k != "PORT"}
+    full.update(env, LOG_FORMAT="json", DATA_DIR=str(tmp_path))
+    r = subprocess.run([BIN, *args], env=full, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 3
+    lines = json_lines(r.stderr)
+    assert len(lines) == 1
+    assert lines[0]["level"] == "error"
+    assert ("PORT" if "PORT" in env else "settings.env") in \
+        lines[0]["message"]
 
 
 def test_json_log_messages_without_a_request(start_server):
