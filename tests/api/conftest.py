@@ -128,7 +128,13 @@ class Server:
             [*WRAPPER, BIN, *args], env=self.env,
             stdout=open(self.stdout_path, "wb"),
             stderr=open(self.stderr_path, "wb"))
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except BaseException:
+            # Not handed to a fixture yet, so nobody else would stop it.
+            self.proc.kill()
+            self.proc.wait()
+            raise
 
     def wait_ready(self, timeout=READY_TIMEOUT):
         deadline = time.monotonic() + timeout
