@@ -10,9 +10,12 @@
  * disk rather than the request rate, and no request is answered before
  * its row is on disk.
  *
- * The same transaction indexes the rows it wrote for search (see
- * sqlite.c).  When idle, the writer also indexes rows queued by the
- * triggers for rows written by hand, a chunk at a time.
+ * New rows wait in thought_search_pending (searched there by a scan, see
+ * sqlite.c) and are folded into the search index in chunks: when the
+ * writer is idle, or by the group that finds DEFER_ROWS rows waiting.
+ * One FTS5 update per chunk rather than per group costs far less, since
+ * each update writes index segments of its own.  Rows queued by the
+ * triggers for rows written by hand are indexed the same way.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,9 +30,9 @@
 
 #define STACK_BYTES   (256 * 1024)
 #define IDLE_CHECK_MS 1000
-/* Queued rows indexed by a group beyond its own, and per idle chunk. */
-#define GROUP_EXTRA_ROWS 100
-#define CHUNK_ROWS       2000
+/* Rows a busy writer lets wait before indexing, and rows per chunk. */
+#define DEFER_ROWS 1000
+#define CHUNK_ROWS 2000
 
 enum wstmt {
     W_BEGIN,
@@ -181,12 +184,12 @@ static int index_pending(int limit)
     return n;
 }
 
-static int count_ops(const struct write_op *ops)
+static int count_inserts(const struct write_op *ops)
 {
     int n = 0;
 
     for (; ops != NULL; ops = ops->next)
-        n++;
+        n += !ops->is_delete;
     return n;
 }
 
@@ -197,11 +200,11 @@ static void set_results(struct write_op *ops, enum store_result r)
 }
 
 /*
- * Runs a group in one transaction.  When any part of it fails, the group
- * is rolled back and each write is run alone, so that one bad write does
- * not fail the others.
+ * Runs a group in one transaction, indexing up to index_rows waiting rows
+ * in it.  When any part of it fails, the group is rolled back and each
+ * write is run alone, so that one bad write does not fail the others.
  */
-static void run_group(struct write_op *ops)
+static void run_group(struct write_op *ops, int index_rows)
 {
     int rc = run(W_BEGIN);
 
@@ -215,8 +218,8 @@ static void run_group(struct write_op *ops)
         op->result = apply(op);
         ok = op->result == STORE_OK;
     }
-    if (ok)
-        ok = index_pending(count_ops(ops) + GROUP_EXTRA_ROWS) >= 0;
+    if (ok && index_rows > 0)
+        ok = index_pending(index_rows) >= 0;
     if (ok) {
         rc = run(W_COMMIT);
         ok = rc == SQLITE_DONE;
@@ -232,7 +235,7 @@ static void run_group(struct write_op *ops)
     for (struct write_op *op = ops; op != NULL;) {
         struct write_op *next = op->next;
         op->next = NULL;
-        run_group(op);
+        run_group(op, 0);
         op->next = next;
         op = next;
     }
@@ -264,15 +267,17 @@ static void *writer_main(void *arg)
 {
     (void)arg;
     bool backlog = true; /* rows may have been written by hand meanwhile */
+    int waiting = 0;     /* rows inserted since the last indexing */
 
     pthread_mutex_lock(&lock);
     for (;;) {
         if (queue_head == NULL && stopping)
             break;
         if (queue_head == NULL) {
-            if (backlog) {
+            if (backlog || waiting > 0) {
                 pthread_mutex_unlock(&lock);
                 backlog = index_chunk();
+                waiting = 0;
                 pthread_mutex_lock(&lock);
             } else {
                 wait_idle();
@@ -285,7 +290,11 @@ static void *writer_main(void *arg)
         queue_head = NULL;
         queue_tail = &queue_head;
         pthread_mutex_unlock(&lock);
-        run_group(ops);
+        waiting += count_inserts(ops);
+        int index_rows = waiting >= DEFER_ROWS ? CHUNK_ROWS : 0;
+        run_group(ops, index_rows);
+        if (index_rows > 0)
+            waiting = 0;
         pthread_mutex_lock(&lock);
         for (struct write_op *op = ops; op != NULL; op = op->next)
             op->done = true;
