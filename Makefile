@@ -10,6 +10,9 @@
 #                   the same in build-sanitize/ with ASan and UBSan
 #   make WERROR=1   treat warnings as errors (CI does)
 #   make format-check   compare the C sources with .clang-format
+#   make fuzz-smoke     build the libFuzzer harnesses and run each briefly
+#   make container-check  build the images and run the compose stack
+#                   (Podman; see README "Containers")
 
 CC      ?= cc
 SANITIZE ?=
@@ -45,7 +48,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 BIN     := $(BUILD)/thoughts-backend
 
 .PHONY: all deps test-deps run test unit api api-sqlite api-postgresql docs-test format \
-        format-check clean
+        format-check container-check clean
 
 all: deps $(BIN)
 
@@ -97,15 +100,24 @@ docs-test: $(BIN)
 
 test: unit api docs-test
 
+FORMAT_FILES := src/*.c src/*/*.c src/*/*.h tests/unit/*/*.c tests/unit/*.h \
+                fuzz/*.c fuzz/*.h
+
 format:
-	clang-format -i src/*.c src/*/*.c src/*/*.h tests/unit/*/*.c \
-	    tests/unit/*.h
+	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run --Werror src/*.c src/*/*.c src/*/*.h \
-	    tests/unit/*/*.c tests/unit/*.h
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# The container images and the compose stack, run for real with Podman.
+container-check:
+	scripts/container-check
 
 clean:
-	rm -rf build build-sanitize
+	rm -rf build build-sanitize build-fuzz
 
 -include $(OBJ:.o=.d)
+
+# make fuzz, make fuzz-smoke, make fuzz-run FUZZER=NAME (after the rules
+# above, so that the default goal stays `all`).
+include fuzz/fuzz.mk

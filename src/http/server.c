@@ -670,6 +670,22 @@ static void refuse(struct http_request *req, unsigned status,
 }
 
 /* Checks the head before any body is read; false after refusing it. */
+/*
+ * libmicrohttpd hands us the path decoded and NUL-terminated, so "%00"
+ * would silently cut it short ("/admin/thoughts/5/%00x" would become a
+ * valid route).  Such a path is refused instead.
+ */
+static bool path_has_encoded_nul(const char *raw_uri)
+{
+    size_t path_len = strcspn(raw_uri, "?");
+
+    for (size_t i = 0; i + 2 < path_len; i++) {
+        if (raw_uri[i] == '%' && raw_uri[i + 1] == '0' && raw_uri[i + 2] == '0')
+            return true;
+    }
+    return false;
+}
+
 static bool accept_head(struct http_request *req)
 {
     struct head_scan scan = {0};
@@ -687,6 +703,8 @@ static bool accept_head(struct http_request *req)
         return false;
     }
     const char *problem = framing_problem(&scan);
+    if (problem == NULL && path_has_encoded_nul(req->raw_uri))
+        problem = "The request path must not contain a NUL byte (%00)";
     if (problem != NULL) {
         refuse(req, MHD_HTTP_BAD_REQUEST, problem);
         return false;

@@ -130,6 +130,24 @@ def test_ids_that_are_not_non_negative_integers_are_404(server, keys,
     assert_json_error(r, 404)
 
 
+@pytest.mark.parametrize("suffix", ["%00junk/", "%00/", "%00"])
+def test_encoded_nul_in_a_path_never_cuts_it_short(server, keys, user,
+                                                   suffix):
+    # The library decodes the path into a C string: "%00" must not turn
+    # "/admin/thoughts/5/%00junk/" into "/admin/thoughts/5/".
+    r = server.post("/api/me/thoughts/", json={"text": "kept whole"},
+                    headers=keys.header(user))
+    row = r.json()
+    path = "/admin/thoughts/%d/%s" % (row["id"], suffix)
+    r = server.delete(path, headers=keys.header("root", admin=True))
+    assert_json_error(r, 400)
+    assert "NUL" in r.json()["message"]
+    assert server.get("/api/thoughts/%d/" % row["id"]).json() == row
+    assert_json_error(server.get("/%00/"), 400)
+    assert server.get("/api/thoughts/", params={"search": "%00"}).status_code \
+        == 200
+
+
 @pytest.mark.parametrize("segment", ["0", "2147483648", "9223372036854775807",
                                      "000000000000000000000000000001234567"])
 def test_large_but_valid_ids_are_clean_404s(server, segment):
