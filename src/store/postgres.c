@@ -748,7 +748,8 @@ static pthread_t indexer_thread;
 
 static void *indexer_main(void *arg)
 {
-    struct pg_store *s = arg;
+    /* Connecting here keeps start-up from waiting for a second connection. */
+    struct pg_store *s = from_base(store_postgres_open(arg, false, NULL, 0));
 
     pthread_mutex_lock(&indexer_lock);
     while (!indexer_stopping) {
@@ -771,16 +772,13 @@ void store_postgres_start_indexer(const struct config *cfg)
 {
     pthread_mutex_lock(&indexer_lock);
     if (!indexer_running) {
-        struct store *s = store_postgres_open(cfg, false, NULL, 0);
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, 256 * 1024);
-        int rc = pthread_create(&indexer_thread, &attr, indexer_main, s);
+        int rc =
+            pthread_create(&indexer_thread, &attr, indexer_main, (void *)cfg);
         pthread_attr_destroy(&attr);
-        if (rc == 0)
-            indexer_running = true;
-        else
-            pg_close(s);
+        indexer_running = rc == 0;
     }
     pthread_mutex_unlock(&indexer_lock);
 }

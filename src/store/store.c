@@ -50,9 +50,10 @@ bool store_setup(const struct config *cfg, bool must_connect, char *err,
         }
     }
     s->ops->close(s);
-    if (ok && config->engine == ENGINE_SQLITE)
+    /* The service's background work; init-db exits without it. */
+    if (ok && !must_connect && config->engine == ENGINE_SQLITE)
         sqlite_writer_start(config);
-    if (ok && config->engine == ENGINE_POSTGRESQL)
+    if (ok && !must_connect && config->engine == ENGINE_POSTGRESQL)
         store_postgres_start_indexer(config);
     return ok;
 }

@@ -72,7 +72,11 @@ struct store {
  * the store.  Returns false with a message for the operator in err when
  * the database cannot be used; a database server that is merely not
  * reachable yet is an error only when must_connect is set (the service
- * starts anyway and connects when it can).
+ * starts anyway and connects when it can).  Without must_connect, the
+ * service's background threads start too (the SQLite writer, the
+ * PostgreSQL indexer), to index rows written by hand; store_shutdown()
+ * stops them.  With it (init-db), the SQLite writer starts on the first
+ * write.
  */
 bool store_setup(const struct config *cfg, bool must_connect, char *err,
                  size_t err_size);
@@ -119,7 +123,7 @@ struct store *store_postgres_open(const struct config *cfg, bool create_schema,
 /*
  * The PostgreSQL engine's indexer: a thread with its own connection that
  * folds rows written by hand into the search index.  Started by
- * store_setup(), stopped (and joined) by store_shutdown().
+ * store_setup() for the service, stopped (and joined) by store_shutdown().
  */
 void store_postgres_start_indexer(const struct config *cfg);
 void store_postgres_stop_indexer(void);

@@ -55,7 +55,8 @@ static int group_setup(void **state)
         fprintf(stderr, "config_load: %s\n", err);
         return -1;
     }
-    if (!store_setup(&f->cfg, true, err, sizeof(err))) {
+    /* As the service does: with the writer thread running from the start. */
+    if (!store_setup(&f->cfg, false, err, sizeof(err))) {
         fprintf(stderr, "store_setup: %s\n", err);
         return -1;
     }
@@ -943,7 +944,7 @@ static void test_existing_table_gets_index(void **state)
     raw_exec(f, "DROP TRIGGER IF EXISTS thought_search_on_delete");
     raw_exec(f, "INSERT INTO thought_model (username, text) "
                 "VALUES ('old', 'written by the original')");
-    if (!store_setup(&f->cfg, true, err, sizeof(err)))
+    if (!store_setup(&f->cfg, false, err, sizeof(err)))
         fail_msg("store_setup: %s", err);
     f->store = store_for_thread();
     assert_non_null(f->store);
