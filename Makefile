@@ -48,7 +48,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 BIN     := $(BUILD)/thoughts-backend
 
 .PHONY: all deps test-deps run test unit api api-sqlite api-postgresql docs-test format \
-        format-check container-check clean
+        format-check container-check bench bench-short clean
 
 all: deps $(BIN)
 
@@ -109,12 +109,19 @@ format:
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
+# The benchmark suite (see README "Performance"); bench-short for a quick look.
+bench:
+	bench/run
+
+bench-short:
+	bench/run --short
+
 # The container images and the compose stack, run for real with Podman.
 container-check:
 	scripts/container-check
 
 clean:
-	rm -rf build build-sanitize build-fuzz
+	rm -rf build build-sanitize build-fuzz build-bench
 
 -include $(OBJ:.o=.d)
 

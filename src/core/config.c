@@ -42,7 +42,7 @@ static const struct setting settings[] = {
     {"SQLITE_SYNCHRONOUS", SET_CHOICE, FIELD(sqlite_synchronous), "full", 0, 0,
      sync_modes, false,
      "full: no answered write is lost on power loss; normal: faster, the "
-     "last writes may be"},
+     "last writes may be lost"},
     {"POSTGRES_HOST", SET_STRING, FIELD(postgres_host), "localhost", 0, 0, NULL,
      false, "PostgreSQL host"},
     {"POSTGRES_PORT", SET_INT, FIELD(postgres_port), "5432", 1, 65535, NULL,
