@@ -1,5 +1,6 @@
 /* keys: PEM loading and the zero set-up development key pair. */
 #include "auth/keys.h"
+#include "core/fsdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -145,28 +146,6 @@ static bool write_pem(const char *path, EVP_PKEY *key, bool private_key,
     return true;
 }
 
-static bool make_dir(const char *dir, char *err, size_t err_size)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s", dir);
-
-    /* Create each missing parent, like mkdir -p. */
-    for (char *p = path + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            break;
-        *p = '/';
-    }
-    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, err_size, "cannot create directory %s: %s", dir,
-                 strerror(errno));
-        return false;
-    }
-    return true;
-}
-
 bool keys_ensure_dev_pair(const char *data_dir, bool *created, char *err,
                           size_t err_size)
 {
@@ -176,7 +155,7 @@ bool keys_ensure_dev_pair(const char *data_dir, bool *created, char *err,
     keys_dev_paths(data_dir, priv, pub, sizeof(priv));
     if (access(priv, R_OK) == 0 && access(pub, R_OK) == 0)
         return true;
-    if (!make_dir(data_dir, err, err_size))
+    if (!fsdir_make(data_dir, err, err_size))
         return false;
 
     EVP_PKEY *key = EVP_RSA_gen(2048);

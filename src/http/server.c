@@ -918,7 +918,7 @@ bool http_start(const struct http_options *opts, http_handler handler,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+        MHD_OPTION_END);
     if (daemon_handle == NULL) {
         snprintf(err, err_size,
                  "cannot listen on %s port %d (is the port in use?)",

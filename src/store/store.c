@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/fsdir.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "store/sqlite_int.h"
@@ -35,6 +36,9 @@ bool store_setup(const struct config *cfg, bool must_connect, char *err,
                  size_t err_size)
 {
     config = cfg;
+    if (cfg->engine == ENGINE_SQLITE &&
+        !fsdir_make_parent(cfg->sqlite_path, err, err_size))
+        return false;
     struct store *s = open_engine(true, err, err_size);
     if (s == NULL)
         return false;

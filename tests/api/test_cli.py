@@ -199,6 +199,19 @@ def test_port_in_use_exits_1(tmp_path, keys):
     assert "listen" in r.stderr
 
 
+def test_port_held_by_a_running_server_exits_1(tmp_path, keys, server):
+    # A second server on the port of a running one must not share it (with
+    # SO_REUSEPORT requests would land at random on either).
+    env = clean_env(PORT=str(server.port), BIND_ADDRESS="127.0.0.1",
+                    DATA_DIR=str(tmp_path),
+                    PUBLIC_KEY_FILE=str(keys.public_file))
+    env.update(engine_env(tmp_path))
+    r = run(["serve"], env=env)
+    assert r.returncode == EXIT_RUNTIME
+    assert "listen" in r.stderr
+    assert server.get("/livez").status_code == 200
+
+
 @pytest.mark.parametrize("address", ["localhost", "0.0.0.0:80", "1.2.3",
                                      "::1%", ""])
 def test_bad_bind_address_exits_3(tmp_path, keys, address):
@@ -263,8 +276,8 @@ def test_init_db_creates_the_schema(tmp_path):
     env = clean_env(DATA_DIR=str(tmp_path / "data"))
     env.update(engine_env(tmp_path / "data"))
     if ENGINE == "sqlite":
+        # Missing directories are created, as serve creates DATA_DIR.
         env["SQLITE_PATH"] = str(tmp_path / "new" / "dir" / "thoughts.db")
-        os.makedirs(tmp_path / "new" / "dir")
     r = run(["init-db"], env=env)
     assert r.returncode == EXIT_OK, r.stderr
     assert "schema" in r.stderr

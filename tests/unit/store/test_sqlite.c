@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/text.h"
@@ -780,10 +781,13 @@ static void test_setup_keeps_rows(void **state)
 static void test_setup_unusable_path(void **state)
 {
     struct fixture *f = *state;
-    char path[4300], err[4600] = "";
+    char blocker[4300], path[4400], err[4600] = "";
     struct config bad;
 
-    testutil_join(path, sizeof(path), f->dir, "no/such/dir/t.db");
+    /* A directory cannot be made under a plain file. */
+    testutil_join(blocker, sizeof(blocker), f->dir, "plain-file");
+    testutil_write_file(blocker, "");
+    testutil_join(path, sizeof(path), blocker, "t.db");
     const char *env[] = {"SQLITE_PATH", path, "DATA_DIR", f->dir, NULL};
     stub_env = env;
     assert_true(config_load(&bad, stub_get, err, sizeof(err)));
@@ -797,6 +801,28 @@ static void test_setup_unusable_path(void **state)
     assert_false(ok);
     if (strstr(err, path) == NULL)
         fail_msg("message \"%s\" does not name the file", err);
+}
+
+/* Missing directories above the SQLite file are created, as init-db needs. */
+static void test_setup_creates_missing_directories(void **state)
+{
+    struct fixture *f = *state;
+    char path[4300], err[4600] = "";
+    struct config cfg;
+
+    testutil_join(path, sizeof(path), f->dir, "no/such/dir/t.db");
+    const char *env[] = {"SQLITE_PATH", path, "DATA_DIR", f->dir, NULL};
+    stub_env = env;
+    assert_true(config_load(&cfg, stub_get, err, sizeof(err)));
+    stub_env = NULL;
+
+    bool ok = store_setup(&cfg, true, err, sizeof(err));
+    config_free(&cfg);
+    char again[512];
+    assert_true(store_setup(&f->cfg, true, again, sizeof(again)));
+    if (!ok)
+        fail_msg("store_setup failed: %s", err);
+    assert_int_equal(access(path, F_OK), 0);
 }
 
 /* The query plan of the indexed search: the index and key lookups only. */
@@ -1064,6 +1090,7 @@ int main(void)
         TEST(test_connection_per_thread),
         TEST(test_setup_keeps_rows),
         TEST(test_setup_unusable_path),
+        TEST(test_setup_creates_missing_directories),
         TEST(test_search_plan_uses_index),
         TEST(test_index_folds_like_scan),
         TEST(test_index_follows_hand_changes),
