@@ -410,8 +410,20 @@ void http_respond_stream(struct http_request *req, unsigned status,
                          const char *content_type, http_fill_fn fill, void *ctx,
                          void (*free_ctx)(void *ctx))
 {
-    struct stream *st = xmalloc(sizeof(*st));
+    /*
+     * libmicrohttpd would still send the last chunk of an unsized body to
+     * a HEAD request, which the client then reads as the next response.
+     */
+    if (strcmp(req->method, MHD_HTTP_METHOD_HEAD) == 0) {
+        if (free_ctx != NULL)
+            free_ctx(ctx);
+        queue(req, status,
+              MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT),
+              content_type);
+        return;
+    }
 
+    struct stream *st = xmalloc(sizeof(*st));
     st->req = req;
     st->fill = fill;
     st->ctx = ctx;
@@ -451,6 +463,8 @@ static void respond_too_large(struct http_request *req)
     snprintf(message, sizeof(message),
              "The request body is larger than the limit of %zu bytes",
              max_body);
+    /* Whatever the client sends after a refused body is not read. */
+    http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
     respond_message(req, MHD_HTTP_CONTENT_TOO_LARGE, message);
 }
 

@@ -327,6 +327,37 @@ def test_pipelined_requests_are_answered_in_order(server):
     assert closed
 
 
+@pytest.mark.parametrize("path", ["/api/thoughts/", "/api/thoughts/?search=x",
+                                  "/api/me/thoughts/"])
+def test_head_of_a_streamed_listing_sends_no_body(server, keys, path):
+    # A chunked terminator after a HEAD answer would be read as the start
+    # of the next response.
+    raw = ("HEAD %s HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n"
+           "GET /livez HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+           % (path, keys.token("head-reader"))).encode()
+    responses, closed = exchange(server, raw)
+    assert [r[0] for r in responses] == [200, 200]
+    assert "transfer-encoding" not in responses[0][1]
+    assert responses[0][2] == b""
+    assert json.loads(responses[1][2]) is not None
+    assert closed
+
+
+def test_refused_chunked_body_closes_the_connection(small_body_server, keys,
+                                                    user):
+    # The 413 comes once the body is in; nothing pipelined after it runs.
+    piece = b"g" * 1000
+    raw = (post_head(keys, user, "Content-Type: application/json\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n").encode())
+    raw += b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for _ in range(4))
+    raw += b"0\r\n\r\n" + SMUGGLED
+    responses, closed = exchange(small_body_server, raw)
+    assert len(responses) == 1
+    assert_raw_json_error(responses[0], 413)
+    assert responses[0][1].get("connection") == "close"
+    assert closed
+
+
 # ---- JSON bodies ----------------------------------------------------------
 
 
