@@ -89,8 +89,12 @@ bool api_authenticate(struct http_request *req, enum api_auth_need need,
     if (need == API_AUTH_ADMIN && !admin_auth)
         return true;
 
-    enum jwt_result r =
-        jwt_from_header(http_header(req, "Authorization"), &token, &len);
+    enum jwt_result r;
+    /* Two credentials are no credential: which one counts is ambiguous. */
+    if (http_header_count(req, "Authorization") > 1)
+        r = JWT_BAD_SCHEME;
+    else
+        r = jwt_from_header(http_header(req, "Authorization"), &token, &len);
     if (r == JWT_OK)
         r = jwt_verify(public_key, token, len, time(NULL), claims);
     if (r != JWT_OK) {

@@ -507,6 +507,31 @@ const char *http_header(struct http_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+struct header_count {
+    const char *name;
+    int count;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
+                                    const char *key, const char *value)
+{
+    struct header_count *hc = cls;
+
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, hc->name) == 0)
+        hc->count++;
+    return MHD_YES;
+}
+
+int http_header_count(struct http_request *req, const char *name)
+{
+    struct header_count hc = {name, 0};
+
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_header, &hc);
+    return hc.count;
+}
+
 /* Decodes s[0..len) in place ('+' is a space); returns the new length. */
 static size_t unescape(char *s)
 {

@@ -54,6 +54,8 @@ const char *http_path(const struct http_request *req);
 /* The raw query string after '?', or NULL when there is none. */
 const char *http_raw_query(const struct http_request *req);
 const char *http_header(struct http_request *req, const char *name);
+/* How many times header `name` (any case) was sent. */
+int http_header_count(struct http_request *req, const char *name);
 /*
  * The first query-string argument `name`, decoded ('+' and %XX), as a
  * malloc'd string with its length in *len (it may hold NUL bytes).

@@ -74,6 +74,25 @@ def test_no_header(server):
     assert_refused(me(server, None))
 
 
+@pytest.mark.parametrize("first_admin", [True, False])
+def test_two_authorization_headers_are_refused(server, keys, first_admin):
+    # Which of two credentials would count is ambiguous: neither does.
+    import http.client
+    admin = "Bearer " + keys.token("root", admin=True)
+    plain = "Bearer " + keys.token("tok-twice")
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.putrequest("DELETE", "/admin/thoughts/999999999/")
+    for value in ((admin, plain) if first_admin else (plain, admin)):
+        conn.putheader("Authorization", value)
+    conn.endheaders()
+    r = conn.getresponse()
+    body = json.loads(r.read())
+    conn.close()
+    assert r.status == 401
+    assert r.getheader("WWW-Authenticate") == "Bearer"
+    assert body["message"]
+
+
 @pytest.mark.parametrize("make", [
     lambda t: t,                       # no scheme word
     lambda t: "Bearer",                # no token
