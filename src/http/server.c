@@ -263,6 +263,25 @@ static void assign_request_id(struct http_request *req)
              (unsigned long long)next_random());
 }
 
+/*
+ * The path part of a request target.  RFC 9112 has servers accept the
+ * absolute form ("http://host/path"), which proxies send; libmicrohttpd
+ * passes it through whole, so the scheme and authority are skipped here.
+ */
+static const char *origin_form(const char *target)
+{
+    size_t scheme = 0;
+
+    if (strncasecmp(target, "http://", 7) == 0)
+        scheme = 7;
+    else if (strncasecmp(target, "https://", 8) == 0)
+        scheme = 8;
+    if (scheme == 0)
+        return target;
+    const char *path = target + scheme + strcspn(target + scheme, "/?");
+    return *path == '/' ? path : "/";
+}
+
 static struct http_request *request_new(struct MHD_Connection *conn,
                                         const char *url, const char *method)
 {
@@ -271,13 +290,16 @@ static struct http_request *request_new(struct MHD_Connection *conn,
 
     req->conn = conn;
     req->method = xstrdup(method);
-    req->path = xstrdup(url);
+    req->path = xstrdup(origin_form(url));
     if (cs != NULL && cs->raw_uri != NULL) {
-        req->raw_uri = cs->raw_uri;
+        const char *raw = origin_form(cs->raw_uri);
+        req->raw_uri = raw == cs->raw_uri ? cs->raw_uri : xstrdup(raw);
+        if (req->raw_uri != cs->raw_uri)
+            free(cs->raw_uri);
         cs->raw_uri = NULL;
         req->started = cs->started;
     } else {
-        req->raw_uri = xstrdup(url);
+        req->raw_uri = xstrdup(origin_form(url));
         clock_gettime(CLOCK_MONOTONIC, &req->started);
     }
     req->route = METRICS_UNMATCHED;

@@ -1,4 +1,5 @@
 """Paths, methods and limits: 308, 404, 405, 413, HEAD and error bodies."""
+import json
 import socket
 
 import pytest
@@ -128,6 +129,41 @@ def test_ids_that_are_not_non_negative_integers_are_404(server, keys,
     r = server.delete("/admin/thoughts/%s/" % segment,
                       headers=keys.header("root", admin=True))
     assert_json_error(r, 404)
+
+
+def raw_exchange(server, data):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(data)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+
+
+@pytest.mark.parametrize("target", [
+    "http://example.test/api/thoughts/%d/",
+    "HTTP://example.test:8000/api/thoughts/%d/?x=1",
+])
+def test_absolute_form_request_target_is_served(server, keys, user, target):
+    # RFC 9112 section 3.2.2: servers accept the absolute form proxies use.
+    row = server.post("/api/me/thoughts/", json={"text": "absolute"},
+                      headers=keys.header(user)).json()
+    out = raw_exchange(server, ("GET %s HTTP/1.1\r\nHost: example.test\r\n"
+                                "Connection: close\r\n\r\n"
+                                % (target % row["id"])).encode())
+    head, _, body = out.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), out[:200]
+    assert json.loads(body) == row
+
+
+def test_absolute_form_without_a_slash_redirects(server):
+    out = raw_exchange(server, b"GET http://example.test/api/thoughts "
+                       b"HTTP/1.1\r\nHost: example.test\r\n"
+                       b"Connection: close\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 308")
+    assert b"\r\nLocation: /api/thoughts/\r\n" in out
 
 
 @pytest.mark.parametrize("suffix", ["%00junk/", "%00/", "%00"])
