@@ -648,7 +648,9 @@ def dechunk(data):
 
 def test_streamed_listing_in_flight_completes_on_stop(start_server, keys,
                                                       user):
-    srv = start_server({"WORKERS": "2"})
+    # A shutdown wait long enough for a slow run (under valgrind the
+    # listing takes longer than the default 8 s).
+    srv = start_server({"WORKERS": "2", "SHUTDOWN_TIMEOUT": "120"})
     # About 6 MB of JSON: more than the kernel's socket buffers can hold,
     # so the server is still writing it when the signal comes.
     bulk_insert(srv, user, 20000, "y" * 250)
@@ -668,7 +670,7 @@ def test_streamed_listing_in_flight_completes_on_stop(start_server, keys,
     rows = json.loads(dechunk(body))
     assert len(rows) == 20000
     assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)
-    assert srv.proc.wait(timeout=20) == 0
+    assert srv.proc.wait(timeout=120) == 0
 
 
 def test_shutdown_timeout_bounds_the_wait(start_server, keys, user):
