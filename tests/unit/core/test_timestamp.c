@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <time.h>
 
 #include "core/timestamp.h"
@@ -216,12 +217,65 @@ static void test_now_is_the_wall_clock(void **state)
     assert_true(now < ((int64_t)after + 1) * SECOND);
 }
 
+/* What gmtime_r and snprintf make of the same instant: the reference. */
+static void reference_api_form(int64_t us, char *out, size_t size)
+{
+    time_t secs = (time_t)(us / 1000000);
+    int micros = (int)(us % 1000000);
+    struct tm tm;
+
+    if (micros < 0) {
+        micros += 1000000;
+        secs -= 1;
+    }
+    gmtime_r(&secs, &tm);
+    int n =
+        snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (micros != 0)
+        snprintf(out + n, size - (size_t)n, ".%06d", micros);
+}
+
+static void assert_like_gmtime(int64_t us)
+{
+    char got[TIMESTAMP_TEXT_SIZE], expect[64];
+
+    timestamp_format_api(us, got);
+    reference_api_form(us, expect, sizeof(expect));
+    assert_string_equal(got, expect);
+}
+
+/* The hand-made calendar agrees with gmtime on every day of 1900-2200
+ * and on random instants from year 1 to 9999, leap days included. */
+static void test_format_agrees_with_gmtime(void **state)
+{
+    (void)state;
+    const int64_t day = 86400LL * 1000000;
+    const int64_t first = -2208988800LL * 1000000; /* 1900-01-01 */
+
+    for (int64_t i = 0; i < 110000; i++)
+        assert_like_gmtime(first + i * day + (i * 7919 % 86400) * 1000000 +
+                           i % 3 * 123456);
+
+    uint64_t seed = 42;
+    const int64_t lo = -62135596800LL; /* 0001-01-01 */
+    const int64_t span = 253402300800LL - lo;
+    for (int i = 0; i < 100000; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        int64_t secs = lo + (int64_t)((seed >> 11) % (uint64_t)span);
+        assert_like_gmtime(secs * 1000000 + (int64_t)(seed % 1000000));
+    }
+    assert_like_gmtime(-1);
+    assert_like_gmtime(951782400LL * 1000000); /* 2000-02-29 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_api_form_fraction_only_when_nonzero),
         cmocka_unit_test(test_db_form_always_has_fraction),
         cmocka_unit_test(test_format_before_1970),
+        cmocka_unit_test(test_format_agrees_with_gmtime),
         cmocka_unit_test(test_parse_space_and_t),
         cmocka_unit_test(test_parse_fraction_digits),
         cmocka_unit_test(test_parse_truncates_past_six_digits),
