@@ -31,14 +31,23 @@ struct listing {
     char *search;
     struct buf out; /* JSON waiting to be written */
     size_t out_pos;
-    int rows;      /* rows written so far */
-    bool finished; /* every row read; the closing bracket is in out */
+    int rows;       /* rows written so far */
+    int batch_rows; /* rows written by the current batch */
+    bool finished;  /* every row read; the closing bracket is in out */
 };
 
+/*
+ * A batch asks for one row more than it writes: that row only tells
+ * whether another batch is needed, so a listing that fits in one batch
+ * costs one query, not two.
+ */
 static bool append_row(const struct thought *row, void *ctx)
 {
     struct listing *ls = ctx;
 
+    if (ls->batch_rows == BATCH_ROWS)
+        return false;
+    ls->batch_rows++;
     buf_puts(&ls->out, ls->rows++ == 0 ? "[" : ", ");
     api_append_thought(&ls->out, row);
     ls->query.after_id = row->id;
@@ -53,10 +62,11 @@ static enum store_result next_batch(struct listing *ls)
 
     if (store == NULL)
         return STORE_UNAVAILABLE;
+    ls->batch_rows = 0;
     enum store_result r = store_list(store, &ls->query, append_row, ls, &n);
     if (r != STORE_OK)
         return r;
-    if (n < ls->query.limit) {
+    if (n <= BATCH_ROWS) {
         buf_puts(&ls->out, ls->rows == 0 ? "[]\n" : "]\n");
         ls->finished = true;
     }
@@ -107,7 +117,7 @@ static void send_listing(struct http_request *req, char *username, char *search)
     ls->query.username = username;
     ls->query.search = search;
     ls->query.after_id = INT64_MIN;
-    ls->query.limit = BATCH_ROWS;
+    ls->query.limit = BATCH_ROWS + 1;
 
     enum store_result r = next_batch(ls);
     if (r != STORE_OK) {

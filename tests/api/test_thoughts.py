@@ -162,6 +162,22 @@ def test_long_listing_arrives_whole_and_ordered(server, insert_row):
     assert listed == ids
 
 
+def test_listings_at_batch_boundaries_are_whole(server, insert_row):
+    """Rows are read 100 at a time: a listing ending at a batch's edge
+    (or one row past it) must neither lose nor repeat a row."""
+    owner = "edge-" + uuid.uuid4().hex[:8]
+    word = "edgeword" + uuid.uuid4().hex[:8]
+    ids = []
+    for total in (99, 100, 101, 200, 201):
+        while len(ids) < total:
+            ids.append(insert_row(owner, "%s %d" % (word, len(ids))))
+        r = server.get("/api/thoughts/?search=" + word)
+        assert r.status_code == 200
+        assert [t["id"] for t in r.json()] == ids
+        everything = server.get("/api/thoughts/").json()
+        assert [t["id"] for t in everything if t["username"] == owner] == ids
+
+
 def test_head_answers_like_get_without_body(server):
     r = server.request("HEAD", "/api/thoughts/")
     assert r.status_code == 200
