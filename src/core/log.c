@@ -59,16 +59,38 @@ const char *log_level_name(enum log_level level)
     return level_names[level];
 }
 
-/* UTC wall-clock time with milliseconds, e.g. 2026-12-03T21:35:44.123Z. */
+/*
+ * UTC wall-clock time with milliseconds, e.g. 2026-12-03T21:35:44.123Z.
+ * Every access line needs one, so each thread keeps the formatted second
+ * and only redoes gmtime and strftime when the second changes.
+ */
 static void format_now(char *out, size_t size)
 {
+    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local char cached[32];
+    static _Thread_local size_t cached_len;
     struct timespec ts;
-    struct tm tm;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
+    if (ts.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        cached_len = strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_sec = ts.tv_sec;
+    }
+    unsigned ms = (unsigned)(ts.tv_nsec / 1000000);
+    if (size < cached_len + 6) {
+        snprintf(out, size, "%s", cached);
+        return;
+    }
+    memcpy(out, cached, cached_len);
+    char *p = out + cached_len;
+    p[0] = '.';
+    p[1] = (char)('0' + ms / 100);
+    p[2] = (char)('0' + ms / 10 % 10);
+    p[3] = (char)('0' + ms % 10);
+    p[4] = 'Z';
+    p[5] = '\0';
 }
 
 /* Prints one JSON object as a line; jansson does the escaping. */
@@ -189,10 +211,21 @@ void log_access(const struct log_access_entry *e)
         json_object_set_new(obj, "bytes", json_integer((json_int_t)e->bytes));
         json_object_set_new(obj, "duration_ms", json_real(e->duration_ms));
         print_json(stdout, obj);
-    } else {
-        fprintf(stdout, "%s %s \"%s %s\" %u %llu %.3fms %s\n", when, e->client,
-                method, path, e->status, (unsigned long long)e->bytes,
-                e->duration_ms, e->request_id);
+        fflush(stdout);
+        return;
     }
+    /* Formatted whole, then one write: no stdio locking per field. */
+    char line[1536];
+    int n =
+        snprintf(line, sizeof(line), "%s %s \"%s %s\" %u %llu %.3fms %s\n",
+                 when, e->client, method, path, e->status,
+                 (unsigned long long)e->bytes, e->duration_ms, e->request_id);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof(line)) {
+        n = (int)sizeof(line) - 1;
+        line[n - 1] = '\n';
+    }
+    fwrite(line, 1, (size_t)n, stdout);
     fflush(stdout);
 }

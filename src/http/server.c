@@ -51,10 +51,14 @@
 /*
  * libmicrohttpd keeps a connection's head and read buffer in one pool;
  * it must hold a head at our limit with room to spare, so that we, not
- * the library, refuse the oversized ones (its answer is not JSON).
+ * the library, refuse the oversized ones (its answer is not JSON).  The
+ * library zeroes the whole pool after every request, so it is no larger
+ * than that needs: twice the limit (the head, its parsed header entries
+ * and the read buffer) and 8 KiB for our response's head and a request
+ * pipelined behind it.
  */
-#define POOL_MIN   (32 * 1024)
-#define POOL_SLACK (16 * 1024)
+#define POOL_MIN   (8 * 1024)
+#define POOL_SLACK (8 * 1024)
 
 struct connection_state {
     char *raw_uri;
@@ -317,11 +321,16 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t size)
     snprintf(out, size, "-");
     if (info == NULL || info->client_addr == NULL)
         return;
-    socklen_t len = info->client_addr->sa_family == AF_INET6
-                        ? sizeof(struct sockaddr_in6)
-                        : sizeof(struct sockaddr_in);
-    getnameinfo(info->client_addr, len, out, (socklen_t)size, NULL, 0,
-                NI_NUMERICHOST);
+    /* inet_ntop, not getnameinfo: same text, a fraction of the cost. */
+    const struct sockaddr *sa = info->client_addr;
+    const void *ip = NULL;
+    if (sa->sa_family == AF_INET)
+        ip = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    else if (sa->sa_family == AF_INET6)
+        ip = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    if (ip == NULL ||
+        inet_ntop(sa->sa_family, ip, out, (socklen_t)size) == NULL)
+        snprintf(out, size, "-");
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
