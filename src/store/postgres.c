@@ -266,6 +266,27 @@ static void one_line(char *s)
     }
 }
 
+/*
+ * Server notices and warnings go through our log, not libpq's default
+ * of raw lines on stderr, which would break a JSON log.  Notices (such
+ * as "relation already exists" at start) are routine: debug level.
+ */
+static void on_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    const char *severity =
+        PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+    if (primary == NULL)
+        primary = PQresultErrorMessage(res);
+    if (severity != NULL && strcmp(severity, "WARNING") == 0)
+        log_warning("PostgreSQL: %s", primary);
+    else
+        log_debug("PostgreSQL %s: %s", severity != NULL ? severity : "notice",
+                  primary);
+}
+
 static bool open_connection(struct pg_store *s, char *err, size_t err_size)
 {
     char port[16];
@@ -293,7 +314,8 @@ static bool open_connection(struct pg_store *s, char *err, size_t err_size)
                             "UTF8",
                             "-c TimeZone=UTC -c DateStyle=ISO,YMD "
                             "-c thoughts.indexes_itself=on "
-                            "-c enable_seqscan=off",
+                            "-c enable_seqscan=off "
+                            "-c client_min_messages=warning",
                             "thoughts-backend",
                             "10",
                             "10000",
@@ -305,6 +327,7 @@ static bool open_connection(struct pg_store *s, char *err, size_t err_size)
         disconnect(s);
         return false;
     }
+    PQsetNoticeReceiver(s->conn, on_notice, NULL);
     if (!atomic_load(&schema_ready)) {
         if (!run_command(s, schema, err, err_size)) {
             disconnect(s);

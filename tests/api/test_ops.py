@@ -13,7 +13,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import BIN, ENGINE, assert_json_error
+from conftest import BIN, assert_json_error
 
 ROUTE_TEMPLATES = {
     "/", "/swagger.json", "/openapi.json", "/swaggerui/swagger-ui-bundle.js",
@@ -352,9 +352,6 @@ def test_json_access_log_escapes_hostile_paths(start_server):
     assert entries[0]["route"] == "unmatched"
 
 
-@pytest.mark.xfail(ENGINE == "postgresql", strict=True,
-                   reason="libpq prints server notices straight to stderr: "
-                   "src/store/postgres.c sets no notice processor")
 def test_every_log_line_is_json(start_server, keys, user):
     srv = start_server({"LOG_FORMAT": "json"})
     srv.post("/api/me/thoughts/", json={"text": "json"},
