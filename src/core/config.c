@@ -57,7 +57,7 @@ static const struct setting settings[] = {
      false, "address to listen on (IPv4 or IPv6 literal)"},
     {"PORT", SET_INT, FIELD(port), "8000", 1, 65535, NULL, false,
      "TCP port to listen on"},
-    {"WORKERS", SET_INT, FIELD(workers), "8", 1, 256, NULL, false,
+    {"WORKERS", SET_INT, FIELD(workers), "32", 1, 256, NULL, false,
      "worker threads, each with its own database connection"},
     {"MAX_BODY_BYTES", SET_INT, FIELD(max_body_bytes), "1048576", 1024, INT_MAX,
      NULL, false, "largest request body accepted (larger: 413)"},
