@@ -17,6 +17,7 @@ import base64
 import json
 import os
 import pathlib
+import re
 import shlex
 import signal
 import socket
@@ -257,3 +258,28 @@ def assert_json_error(response, status):
     body = response.json()
     assert isinstance(body.get("message"), str) and body["message"]
     return body
+
+
+def wait_in_flight(srv, count, timeout=15.0):
+    """Waits until `count` requests besides the scrape are in flight."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = srv.get("/metrics").text
+        now = int(re.search(r"^thoughts_http_requests_in_flight (\d+)$",
+                            text, re.M).group(1))
+        if now - 1 >= count:
+            return
+        assert time.monotonic() < deadline, "requests never in flight"
+        time.sleep(0.05)
+
+
+def wait_refused(srv, timeout=15.0):
+    """Waits until the server no longer accepts connections."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            requests.get(srv.url + "/livez", timeout=2)
+        except requests.ConnectionError:
+            return
+        assert time.monotonic() < deadline, "still accepting connections"
+        time.sleep(0.05)

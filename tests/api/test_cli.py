@@ -13,7 +13,8 @@ import jwt
 import pytest
 import requests
 
-from conftest import BIN, ENGINE, REPO, engine_env
+from conftest import (BIN, ENGINE, REPO, engine_env, wait_in_flight,
+                      wait_refused)
 
 # Settings the service must read (the contract and the README name them);
 # --help lists each one, and perhaps more.
@@ -563,31 +564,6 @@ def read_all(conn):
         if not chunk:
             return reply
         reply += chunk
-
-
-def wait_in_flight(srv, count, timeout=15.0):
-    """Waits until `count` requests besides the scrape are in flight."""
-    deadline = time.monotonic() + timeout
-    while True:
-        text = srv.get("/metrics").text
-        now = int(re.search(r"^thoughts_http_requests_in_flight (\d+)$",
-                            text, re.M).group(1))
-        if now - 1 >= count:
-            return
-        assert time.monotonic() < deadline, "requests never in flight"
-        time.sleep(0.05)
-
-
-def wait_refused(srv, timeout=15.0):
-    """Waits until the server no longer accepts connections."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            requests.get(srv.url + "/livez", timeout=2)
-        except requests.ConnectionError:
-            return
-        assert time.monotonic() < deadline, "still accepting connections"
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

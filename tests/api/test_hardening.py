@@ -16,7 +16,7 @@ import time
 import pytest
 import requests
 
-from conftest import BIN, ENGINE, assert_json_error
+from conftest import BIN, assert_json_error
 
 # How long a test waits for something that should happen "at once".
 PROMPT = 5.0

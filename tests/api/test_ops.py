@@ -10,10 +10,9 @@ import subprocess
 import time
 
 import pytest
-import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import BIN, assert_json_error
+from conftest import BIN, assert_json_error, wait_in_flight, wait_refused
 
 ROUTE_TEMPLATES = {
     "/", "/swagger.json", "/openapi.json", "/swaggerui/swagger-ui-bundle.js",
@@ -386,31 +385,6 @@ def test_json_log_messages_without_a_request(start_server):
     summary = [m for m in messages if m["message"].startswith("setting ")]
     assert summary
     assert all("request_id" not in m for m in summary)
-
-
-def wait_in_flight(srv, count, timeout=15.0):
-    """Waits until `count` requests besides the scrape are in flight."""
-    deadline = time.monotonic() + timeout
-    while True:
-        text = srv.get("/metrics").text
-        now = int(re.search(r"^thoughts_http_requests_in_flight (\d+)$",
-                            text, re.M).group(1))
-        if now - 1 >= count:
-            return
-        assert time.monotonic() < deadline, "requests never in flight"
-        time.sleep(0.05)
-
-
-def wait_refused(srv, timeout=15.0):
-    """Waits until the server no longer accepts connections."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            requests.get(srv.url + "/livez", timeout=2)
-        except requests.ConnectionError:
-            return
-        assert time.monotonic() < deadline, "still accepting connections"
-        time.sleep(0.05)
 
 
 def read_to_close(conn):
