@@ -126,5 +126,6 @@ clean:
 -include $(OBJ:.o=.d)
 
 # make fuzz, make fuzz-smoke, make fuzz-run FUZZER=NAME (after the rules
-# above, so that the default goal stays `all`).
-include fuzz/fuzz.mk
+# above, so that the default goal stays `all`; optional, since the
+# container build copies no fuzz/ folder).
+-include fuzz/fuzz.mk
