@@ -61,22 +61,6 @@ static void from_header(const uint8_t *data, size_t size)
     free(header);
 }
 
-static char *sign(const char *input)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char sig[256];
-    size_t sig_len = sizeof(sig);
-    char *out = NULL;
-
-    if (ctx != NULL &&
-        EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
-        EVP_DigestSign(ctx, sig, &sig_len, (const unsigned char *)input,
-                       strlen(input)) == 1)
-        out = jwt_b64url_encode(sig, sig_len);
-    EVP_MD_CTX_free(ctx);
-    return out;
-}
-
 static void signed_parts(const uint8_t *data, size_t size)
 {
     const uint8_t *nl = memchr(data, '\n', size);
@@ -89,7 +73,7 @@ static void signed_parts(const uint8_t *data, size_t size)
     size_t input_len = strlen(h) + 1 + strlen(p);
     char *input = xmalloc(input_len + 1);
     snprintf(input, input_len + 1, "%s.%s", h, p);
-    char *sig = sign(input);
+    char *sig = jwt_sign_input(key, input);
     if (sig != NULL) {
         size_t n = input_len + 1 + strlen(sig);
         char *token = xmalloc(n + 1);

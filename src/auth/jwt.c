@@ -241,7 +241,7 @@ static char *encode_json_part(json_t *value)
     return part;
 }
 
-static char *sign_input(EVP_PKEY *key, const char *input)
+char *jwt_sign_input(EVP_PKEY *key, const char *input)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     size_t sig_len = (size_t)EVP_PKEY_get_size(key);
@@ -284,7 +284,7 @@ char *jwt_sign(EVP_PKEY *key, const char *username, bool admin, time_t now,
     free(h);
     free(p);
 
-    char *sig = sign_input(key, input);
+    char *sig = jwt_sign_input(key, input);
     char *token = NULL;
     if (sig != NULL) {
         size_t n = input_len + 1 + strlen(sig) + 1;

@@ -63,6 +63,13 @@ char *jwt_sign(EVP_PKEY *key, const char *username, bool admin, time_t now,
                long ttl);
 
 /*
+ * The base64url RS256 signature of `input` (the "header.payload" part of
+ * a token), as jwt_sign() appends it.  Returns a malloc'd string, or
+ * NULL when the key cannot sign.
+ */
+char *jwt_sign_input(EVP_PKEY *key, const char *input);
+
+/*
  * base64url without padding, as JWTs use it.  Decoding is strict: it
  * rejects padding, whitespace and any other alphabet.  Both return
  * malloc'd buffers; decode returns NULL on bad input.

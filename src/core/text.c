@@ -116,3 +116,15 @@ char *text_sanitize(const char *s, size_t len)
         return xstrdup("");
     return out.data;
 }
+
+char *text_casefold_stored(const char *s, size_t len, size_t *out_len)
+{
+    char *folded = text_casefold(s, len, out_len);
+
+    if (folded == NULL) {
+        char *clean = text_sanitize(s, len);
+        folded = text_casefold(clean, strlen(clean), out_len);
+        free(clean);
+    }
+    return folded;
+}

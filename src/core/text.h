@@ -44,4 +44,11 @@ char *text_casefold(const char *s, size_t len, size_t *out_len);
  */
 char *text_sanitize(const char *s, size_t len);
 
+/*
+ * text_casefold() of stored text, which may hold bytes that are not
+ * UTF-8 (rows written by hand): those are replaced as text_sanitize()
+ * does before folding.  Never NULL; the caller frees the result.
+ */
+char *text_casefold_stored(const char *s, size_t len, size_t *out_len);
+
 #endif

@@ -483,19 +483,6 @@ static void read_row(PGresult *res, int i, struct thought *t)
             timestamp_parse(PQgetvalue(res, i, 3), &t->timestamp);
 }
 
-/* The folded text search compares with, as the SQLite engine folds. */
-static char *fold(const char *text, size_t len, size_t *out_len)
-{
-    char *folded = text_casefold(text, len, out_len);
-
-    if (folded == NULL) {
-        char *clean = text_sanitize(text, len);
-        folded = text_casefold(clean, strlen(clean), out_len);
-        free(clean);
-    }
-    return folded;
-}
-
 static enum store_result pg_create(struct store *base, const char *username,
                                    const char *text, int64_t timestamp,
                                    int64_t *id)
@@ -507,7 +494,7 @@ static enum store_result pg_create(struct store *base, const char *username,
     size_t len;
 
     timestamp_format_db(timestamp, when);
-    char *folded = fold(text, strlen(text), &len);
+    char *folded = text_casefold_stored(text, strlen(text), &len);
     const char *params[4] = {username, text, when, folded};
     enum store_result r = execute(s, ST_INSERT, params, &res, &broken);
     free(folded);
@@ -548,7 +535,7 @@ static bool row_matches(const struct thought *t, const char *needle)
         return false;
 
     size_t len;
-    char *folded = fold(t->text, t->text_len, &len);
+    char *folded = text_casefold_stored(t->text, t->text_len, &len);
     bool hit = memmem(folded, len, needle, strlen(needle)) != NULL;
     free(folded);
     return hit;
@@ -741,7 +728,7 @@ static bool index_chunk(struct pg_store *s)
         bool null = PQgetisnull(res, i, 1);
         const char *text = null ? NULL : PQgetvalue(res, i, 1);
         size_t len = (size_t)PQgetlength(res, i, 1), flen = 0;
-        char *f = null ? NULL : fold(text, len, &flen);
+        char *f = null ? NULL : text_casefold_stored(text, len, &flen);
         array_element(&texts, text, len);
         array_element(&folded, f, flen);
         free(f);

@@ -146,19 +146,6 @@ enum store_result sqlite_fail(sqlite3 *db, int rc, const char *op)
     return STORE_ERROR;
 }
 
-char *sqlite_fold(const char *in, size_t len, size_t *out_len)
-{
-    char *folded = text_casefold(in, len, out_len);
-
-    if (folded == NULL) {
-        /* Bytes inserted by hand that are not UTF-8: fold what we can. */
-        char *clean = text_sanitize(in, len);
-        folded = text_casefold(clean, strlen(clean), out_len);
-        free(clean);
-    }
-    return folded;
-}
-
 static void casefold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
@@ -170,7 +157,7 @@ static void casefold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     const char *in = (const char *)sqlite3_value_text(argv[0]);
     size_t len = (size_t)sqlite3_value_bytes(argv[0]);
     size_t out_len;
-    char *folded = sqlite_fold(in, len, &out_len);
+    char *folded = text_casefold_stored(in, len, &out_len);
     sqlite3_result_text(ctx, folded, (int)out_len, free);
 }
 

@@ -30,13 +30,6 @@ sqlite3 *sqlite_connect(const struct config *cfg, bool create_schema, char *err,
 enum store_result sqlite_fail(sqlite3 *db, int rc, const char *op);
 
 /*
- * The case folding of a column's bytes that search compares with: Unicode
- * case folding of valid UTF-8, with invalid sequences (rows inserted by
- * hand) replaced first.  Returns a malloc'd string and its length.
- */
-char *sqlite_fold(const char *in, size_t len, size_t *out_len);
-
-/*
  * Group commit: the writer thread, started on first use, runs every queued
  * insert and delete of all request threads in one transaction, commits
  * once (one fsync with SQLITE_SYNCHRONOUS=full) and only then answers

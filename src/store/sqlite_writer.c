@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "core/timestamp.h"
 #include "core/xalloc.h"
 #include "store/sqlite_int.h"
@@ -139,9 +140,9 @@ static int read_pending(struct pending_row *rows, int limit, int *rc)
         r->id = sqlite3_column_int64(st, 0);
         r->folded = NULL;
         if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-            r->folded =
-                sqlite_fold((const char *)sqlite3_column_text(st, 1),
-                            (size_t)sqlite3_column_bytes(st, 1), &r->len);
+            r->folded = text_casefold_stored(
+                (const char *)sqlite3_column_text(st, 1),
+                (size_t)sqlite3_column_bytes(st, 1), &r->len);
     }
     if (n == limit || *rc == SQLITE_DONE)
         *rc = SQLITE_OK;

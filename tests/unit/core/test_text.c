@@ -312,6 +312,29 @@ static void test_sanitize_empty(void **state)
     free(clean);
 }
 
+/* Stored text folds like checked text, and bad bytes never stop it. */
+static void test_casefold_stored(void **state)
+{
+    (void)state;
+    size_t len;
+    char *folded = text_casefold_stored("\xc3\x89"
+                                        "COLE",
+                                        6, &len);
+
+    assert_string_equal(folded, "\xc3\xa9"
+                                "cole");
+    assert_int_equal(len, strlen(folded));
+    free(folded);
+
+    folded = text_casefold_stored("AB\xff"
+                                  "CD",
+                                  5, &len);
+    assert_string_equal(folded, "ab\xef\xbf\xbd"
+                                "cd");
+    assert_int_equal(len, strlen(folded));
+    free(folded);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_sanitize_replaces_bad_bytes),
         cmocka_unit_test(test_sanitize_output_always_valid),
         cmocka_unit_test(test_sanitize_empty),
+        cmocka_unit_test(test_casefold_stored),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
